@@ -1,0 +1,1 @@
+//! Shared helpers for the axum-kamal integration tests.
