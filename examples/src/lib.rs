@@ -1,1 +1,238 @@
-//! Runnable examples for axum-kamal; see `examples/`.
+//! The quickstart app of axum-kamal: a realistic axum service that Kamal 2's
+//! kamal-proxy could never deploy on its own.
+//!
+//! kamal-proxy probes a new container with exactly
+//!
+//! ```text
+//! GET /up HTTP/1.1
+//! Host: 7c7168a662c1:3000
+//! User-Agent: kamal-proxy
+//! Accept-Encoding: gzip
+//! ```
+//!
+//! over plain HTTP, without any `X-Forwarded-*` header, and switches traffic
+//! only after a `2xx`. This app validates the `Host` header with
+//! [`tower_allowed_hosts`] and redirects plain HTTP to HTTPS, so that probe
+//! gets a `400` (or a `301` to an `https://` URL that fails TLS) and the
+//! deploy never finishes.
+//!
+//! [`app`] carries `#[axum_kamal::kamal_app]`, which answers the probe before
+//! any of those layers runs. [`app_without_healthcheck`] is the very same
+//! router without the attribute, generated from the same source, so tests can
+//! compare the two.
+
+use std::env;
+use std::sync::Arc;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{Request, State};
+use axum::http::header::{HOST, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use tower::{BoxError, ServiceBuilder};
+use tower_allowed_hosts::matcher::Matcher;
+use tower_allowed_hosts::{AllowedHostLayer, Host};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// Environment variable holding the comma-separated allowed host names.
+pub const ALLOWED_HOSTS_VAR: &str = "ALLOWED_HOSTS";
+
+/// Host names allowed when [`ALLOWED_HOSTS_VAR`] is unset: enough to curl the
+/// app locally on any port.
+pub const DEFAULT_ALLOWED_HOSTS: &str = "localhost,127.0.0.1";
+
+/// Environment variable that, when `1`/`true`/`yes`/`on`, also redirects
+/// requests that carry no `X-Forwarded-Proto` header (see
+/// [`redirect_to_https`]).
+pub const FORCE_HTTPS_VAR: &str = "FORCE_HTTPS";
+
+/// The set of host names the app answers to, usable as a
+/// [`tower_allowed_hosts`] matcher.
+///
+/// Names are compared case-insensitively and the port is ignored, so
+/// `localhost` allows `Host: localhost:3000` as well as `Host: localhost`.
+/// Write IPv6 addresses in brackets (`[::1]`), as they appear in `Host`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedHosts(Arc<[String]>);
+
+impl AllowedHosts {
+    /// Parses a comma-separated list such as `example.com, localhost`.
+    ///
+    /// Blank entries are skipped and a port written in an entry is ignored.
+    #[must_use]
+    pub fn parse(list: &str) -> Self {
+        Self(
+            list.split(',')
+                .map(|entry| strip_port(entry.trim()).to_ascii_lowercase())
+                .filter(|name| !name.is_empty())
+                .collect(),
+        )
+    }
+}
+
+impl Matcher for AllowedHosts {
+    fn matches_value(&self, host: &str) -> bool {
+        let name = strip_port(host.trim());
+        self.0
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(name))
+    }
+}
+
+/// `example.com:3000` → `example.com`, `[::1]:3000` → `::1`; a value without
+/// a port is returned unchanged.
+fn strip_port(authority: &str) -> &str {
+    if let Some(bracketed) = authority.strip_prefix('[') {
+        return bracketed.split_once(']').map_or(authority, |(ip, _)| ip);
+    }
+    match authority.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => authority,
+    }
+}
+
+/// Runtime configuration of the quickstart app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Hosts accepted by the host validation layer; every other `Host` gets a
+    /// `400 Bad Request`.
+    pub allowed_hosts: AllowedHosts,
+    /// Treat requests without `X-Forwarded-Proto` as plain HTTP and redirect
+    /// them too, like Rails' `force_ssl` (see [`redirect_to_https`]).
+    pub force_https: bool,
+}
+
+impl Config {
+    /// Reads [`ALLOWED_HOSTS_VAR`] and [`FORCE_HTTPS_VAR`] from the process
+    /// environment.
+    #[must_use]
+    pub fn from_env() -> Self {
+        Self::from_vars(
+            env::var(ALLOWED_HOSTS_VAR).ok().as_deref(),
+            env::var(FORCE_HTTPS_VAR).ok().as_deref(),
+        )
+    }
+
+    /// Builds the configuration from the values of [`ALLOWED_HOSTS_VAR`] and
+    /// [`FORCE_HTTPS_VAR`] (`None` when unset).
+    #[must_use]
+    pub fn from_vars(allowed_hosts: Option<&str>, force_https: Option<&str>) -> Self {
+        let force_https = force_https.is_some_and(|value| {
+            ["1", "true", "yes", "on"]
+                .iter()
+                .any(|yes| value.trim().eq_ignore_ascii_case(yes))
+        });
+        Self {
+            allowed_hosts: AllowedHosts::parse(allowed_hosts.unwrap_or(DEFAULT_ALLOWED_HOSTS)),
+            force_https,
+        }
+    }
+}
+
+impl Default for Config {
+    /// [`DEFAULT_ALLOWED_HOSTS`], no forced HTTPS.
+    fn default() -> Self {
+        Self::from_vars(None, None)
+    }
+}
+
+/// Middleware that redirects plain-HTTP requests to HTTPS with a
+/// `301 Moved Permanently`, keyed on `X-Forwarded-Proto` as set by a
+/// TLS-terminating proxy such as kamal-proxy.
+///
+/// A request counts as plain HTTP when `X-Forwarded-Proto` is present and is
+/// not `https`. A request without the header (curl on your laptop, or
+/// kamal-proxy's healthcheck) is served as is, unless `force_https` (the
+/// state, from [`FORCE_HTTPS_VAR`]) is on: then it is redirected too, which is
+/// what `force_ssl`-style middleware does in production and what sends
+/// kamal-proxy's probe to `https://7c7168a662c1:3000/up`.
+pub async fn redirect_to_https(
+    State(force_https): State<bool>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let plain_http = match request.headers().get("x-forwarded-proto") {
+        Some(proto) => !proto.as_bytes().eq_ignore_ascii_case(b"https"),
+        None => force_https,
+    };
+    if !plain_http {
+        return next.run(request).await;
+    }
+    match https_location(&request) {
+        Some(location) => (StatusCode::MOVED_PERMANENTLY, [(LOCATION, location)]).into_response(),
+        None => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+/// `https://{Host}{path and query}` for `request`, if its `Host` is usable.
+fn https_location(request: &Request) -> Option<HeaderValue> {
+    let host = request.headers().get(HOST)?.to_str().ok()?;
+    let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+    HeaderValue::try_from(format!("https://{host}{path}")).ok()
+}
+
+/// Maps the errors of [`AllowedHostLayer`] (a host that is missing, invalid or
+/// not allowed) to `400 Bad Request`.
+async fn reject_host(error: BoxError) -> (StatusCode, String) {
+    if error.is::<tower_allowed_hosts::Error>() {
+        (StatusCode::BAD_REQUEST, format!("{error}\n"))
+    } else {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error\n".to_owned(),
+        )
+    }
+}
+
+async fn index() -> &'static str {
+    "Hello from the axum-kamal quickstart!\n"
+}
+
+async fn whoami(Extension(Host(host)): Extension<Host>) -> String {
+    format!("You reached {host}\n")
+}
+
+/// Defines the quickstart router constructor under the given name and
+/// attributes, so the app with and without `#[kamal_app]` share one source.
+macro_rules! quickstart_app {
+    ($(#[$attr:meta])* $name:ident) => {
+        $(#[$attr])*
+        pub fn $name(config: &Config) -> Router {
+            Router::new()
+                .route("/", get(index))
+                .route("/whoami", get(whoami))
+                // `Router::layer` calls run bottom-to-top: tracing first, then
+                // host validation, then the HTTPS redirect, then the routes.
+                .layer(from_fn_with_state(config.force_https, redirect_to_https))
+                .layer(
+                    ServiceBuilder::new()
+                        .layer(HandleErrorLayer::new(reject_host))
+                        .layer(AllowedHostLayer::new(config.allowed_hosts.clone())),
+                )
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+        }
+    };
+}
+
+quickstart_app! {
+    #[axum_kamal::kamal_app]
+    /// The quickstart router: `GET /` and `GET /whoami` behind request
+    /// tracing, host validation and the HTTPS redirect, with kamal-proxy's
+    /// `GET /up` answered `200 OK` before any of them runs.
+    app
+}
+
+quickstart_app! {
+    /// [`app`] without `#[kamal_app]`: kamal-proxy's probe is rejected by
+    /// host validation (`400`), or redirected to HTTPS when its host is
+    /// allowed and `force_https` is on (`301`).
+    app_without_healthcheck
+}

@@ -1,0 +1,56 @@
+//! Serves the quickstart app (see `examples/src/lib.rs`).
+//!
+//! ```sh
+//! cargo run --example quickstart                 # http://127.0.0.1:3000
+//! ADDR=0.0.0.0:3000 cargo run --example quickstart
+//! ALLOWED_HOSTS=example.com FORCE_HTTPS=1 cargo run --example quickstart
+//! ```
+//!
+//! `ADDR` is the listen address (default `127.0.0.1:3000`; port `0` picks a
+//! free one), `ALLOWED_HOSTS` the comma-separated host names accepted in
+//! `Host` (default `localhost,127.0.0.1`, any port) and `FORCE_HTTPS` also
+//! redirects requests without `X-Forwarded-Proto` to HTTPS.
+
+use axum_kamal_examples::{ALLOWED_HOSTS_VAR, Config, FORCE_HTTPS_VAR, app};
+use tokio::net::TcpListener;
+use tracing::Level;
+
+/// Listen address when `ADDR` is unset.
+const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt().with_max_level(Level::INFO).init();
+
+    let config = Config::from_env();
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
+    let listener = TcpListener::bind(&addr).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+
+    println!("listening on {url}");
+    println!(
+        "{ALLOWED_HOSTS_VAR}={:?} {FORCE_HTTPS_VAR}={}",
+        config.allowed_hosts, config.force_https
+    );
+    println!();
+    println!("kamal-proxy's healthcheck, byte for byte (200 OK):");
+    println!(
+        "  curl -i -H 'Host: 7c7168a662c1:3000' -H 'User-Agent: kamal-proxy' -H 'Accept-Encoding: gzip' {url}/up"
+    );
+    println!("the same container Host anywhere else is rejected by host validation (400):");
+    println!("  curl -i -H 'Host: 7c7168a662c1:3000' {url}/");
+    println!(
+        "an allowed host is served (200), and redirected when a proxy says it came over HTTP (301):"
+    );
+    println!("  curl -i -H 'Host: localhost' {url}/");
+    println!("  curl -i -H 'Host: localhost' -H 'X-Forwarded-Proto: http' {url}/");
+
+    axum::serve(listener, app(&config))
+        .with_graceful_shutdown(async {
+            // Without a Ctrl-C handler the server simply runs until killed.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await
+}
