@@ -1,0 +1,442 @@
+//! The tower layer that answers healthcheck probes.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::response::health_response;
+
+/// The path answered by [`healthcheck()`]: `/up`, the path kamal-proxy probes
+/// by default.
+///
+/// ```
+/// assert_eq!(axum_kamal::DEFAULT_PATH, "/up");
+/// assert_eq!(axum_kamal::healthcheck().path(), axum_kamal::DEFAULT_PATH);
+/// ```
+pub const DEFAULT_PATH: &str = "/up";
+
+/// Returns a [`HealthcheckLayer`] answering [`DEFAULT_PATH`] (`/up`).
+///
+/// Use it for *explicit placement*: put it yourself in a `.layer(..)` chain or
+/// a `ServiceBuilder`, outside (after, in `Router::layer` order) every layer
+/// that could reject the probe. Inside a `#[kamal_app]` function the macro
+/// rewrites such calls to use the path configured on the macro.
+///
+/// # Example
+///
+/// ```
+/// use axum::{Router, routing::get};
+///
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     // .layer(host_validation) ...
+///     .layer(axum_kamal::healthcheck()); // last = outermost
+/// ```
+pub fn healthcheck() -> HealthcheckLayer {
+    HealthcheckLayer::new(DEFAULT_PATH)
+}
+
+/// Tower [`Layer`] that answers healthcheck probes (`GET` or `HEAD` on one
+/// exact path) before the wrapped service sees them, and passes every other
+/// request through untouched.
+///
+/// A request is a probe exactly when its method is `GET` or `HEAD` **and**
+/// `req.uri().path()` equals the configured path byte for byte. The query
+/// string is ignored; there is no normalisation, so with the default path
+/// `/upx`, `/UP`, `/up/`, `/up/extra`, `//up` and `/up/../admin` are *not*
+/// probes, and neither is `POST /up`. The answer is
+/// [`health_response`](crate::health_response): `200 OK`, body `OK`,
+/// `cache-control: no-store`.
+///
+/// Cloning the layer is cheap (its configuration lives in an [`Arc`]), and
+/// requests that are not probes cost one string comparison: no allocation,
+/// no boxing, no reference-count traffic.
+///
+/// # Examples
+///
+/// With `axum` (the layer added last is the outermost one):
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use axum_kamal::HealthcheckLayer;
+///
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .layer(HealthcheckLayer::new("/healthz"));
+/// ```
+///
+/// With `tower::ServiceBuilder` (the first layer is the outermost one):
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use axum_kamal::HealthcheckLayer;
+/// use bytes::Bytes;
+/// use http::{Request, Response, StatusCode};
+/// use std::convert::Infallible;
+/// use tower::{ServiceBuilder, ServiceExt, service_fn};
+///
+/// let svc = ServiceBuilder::new()
+///     .layer(HealthcheckLayer::new("/up"))
+///     .service(service_fn(|_req: Request<()>| async {
+///         Ok::<_, Infallible>(Response::new(Bytes::from("app")))
+///     }));
+///
+/// let res = svc.clone().oneshot(Request::get("/up").body(()).unwrap()).await.unwrap();
+/// assert_eq!(res.status(), StatusCode::OK);
+/// assert_eq!(res.body(), "OK");
+///
+/// let res = svc.oneshot(Request::get("/other").body(()).unwrap()).await.unwrap();
+/// assert_eq!(res.body(), "app");
+/// # });
+/// ```
+#[derive(Clone, Debug)]
+pub struct HealthcheckLayer {
+    config: Arc<Config>,
+}
+
+/// Shared, immutable configuration of a layer and all its services.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    path: Box<str>,
+}
+
+impl HealthcheckLayer {
+    /// Creates a layer answering probes on `path`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `path` is not a plain absolute path: it must start with `/`
+    /// and must not contain `?`, `#`, `{`, `}`, `*`, whitespace, control or
+    /// non-ASCII characters, an empty segment (`//`) or a `.`/`..` segment.
+    /// Such a path could never equal a request's path, so it is a
+    /// configuration bug.
+    ///
+    /// ```
+    /// let layer = axum_kamal::HealthcheckLayer::new("/healthz");
+    /// assert_eq!(layer.path(), "/healthz");
+    /// ```
+    ///
+    /// ```should_panic
+    /// axum_kamal::HealthcheckLayer::new("up"); // no leading `/`
+    /// ```
+    pub fn new(path: impl Into<String>) -> Self {
+        let path = path.into();
+        validate_path(&path);
+        Self {
+            config: Arc::new(Config {
+                path: path.into_boxed_str(),
+            }),
+        }
+    }
+
+    /// Replaces the probed path, keeping the rest of the configuration.
+    ///
+    /// This is what `#[kamal_app(path = "...")]` emits around explicit
+    /// [`healthcheck()`] calls.
+    ///
+    /// # Panics
+    ///
+    /// Same rules as [`HealthcheckLayer::new`].
+    ///
+    /// ```
+    /// use axum_kamal::{HealthcheckLayer, healthcheck};
+    ///
+    /// let layer = HealthcheckLayer::with_path(healthcheck(), "/ready");
+    /// assert_eq!(layer.path(), "/ready");
+    /// ```
+    pub fn with_path(self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        validate_path(&path);
+        self.update(|config| config.path = path.into_boxed_str())
+    }
+
+    /// The path answered by this layer.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::healthcheck().path(), "/up");
+    /// ```
+    pub fn path(&self) -> &str {
+        &self.config.path
+    }
+
+    /// Applies `f` to a private copy of the configuration.
+    fn update(self, f: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Arc::unwrap_or_clone(self.config);
+        f(&mut config);
+        Self {
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl Default for HealthcheckLayer {
+    /// Same as [`healthcheck()`].
+    fn default() -> Self {
+        healthcheck()
+    }
+}
+
+impl<S> Layer<S> for HealthcheckLayer {
+    type Service = Healthcheck<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Healthcheck {
+            inner,
+            config: Arc::clone(&self.config),
+        }
+    }
+}
+
+/// Panics with a clear message unless `path` is a plain absolute path.
+pub(crate) fn validate_path(path: &str) {
+    if let Err(reason) = check_path(path) {
+        panic!("axum-kamal: invalid healthcheck path {path:?}: {reason}");
+    }
+}
+
+fn check_path(path: &str) -> Result<(), &'static str> {
+    if !path.starts_with('/') {
+        return Err("it must start with `/`");
+    }
+    for c in path.chars() {
+        match c {
+            '?' => return Err("it must not contain `?` (the query is ignored when matching)"),
+            '#' => return Err("it must not contain `#`"),
+            '{' | '}' | '*' => {
+                return Err(
+                    "it must not contain `{`, `}` or `*` (it is an exact path, not a route pattern)",
+                );
+            }
+            c if c.is_whitespace() => return Err("it must not contain whitespace"),
+            c if c.is_control() => return Err("it must not contain control characters"),
+            c if !c.is_ascii() => {
+                return Err("it must be ASCII (percent-encode other characters)");
+            }
+            _ => {}
+        }
+    }
+    if path.contains("//") {
+        return Err("it must not contain `//` (empty segment)");
+    }
+    if path[1..].split('/').any(|seg| seg == "." || seg == "..") {
+        return Err("it must not contain `.` or `..` segments");
+    }
+    Ok(())
+}
+
+/// Tower [`Service`] produced by [`HealthcheckLayer`]: answers probes itself
+/// and forwards everything else to the inner service `S`.
+///
+/// `poll_ready` delegates to the inner service, so a probe waits for the inner
+/// service's readiness like any request would (an axum `Router` is always
+/// ready).
+///
+/// ```
+/// use axum_kamal::{Healthcheck, HealthcheckLayer};
+/// use tower_layer::Layer;
+///
+/// let svc: Healthcheck<()> = HealthcheckLayer::new("/up").layer(());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Healthcheck<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S> Healthcheck<S> {
+    /// The path answered by this service.
+    ///
+    /// ```
+    /// use tower_layer::Layer;
+    ///
+    /// assert_eq!(axum_kamal::healthcheck().layer(()).path(), "/up");
+    /// ```
+    pub fn path(&self) -> &str {
+        &self.config.path
+    }
+
+    /// A reference to the wrapped service.
+    ///
+    /// ```
+    /// use tower_layer::Layer;
+    ///
+    /// assert_eq!(*axum_kamal::healthcheck().layer(7).get_ref(), 7);
+    /// ```
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// Consumes the healthcheck service, returning the wrapped service.
+    ///
+    /// ```
+    /// use tower_layer::Layer;
+    ///
+    /// assert_eq!(axum_kamal::healthcheck().layer(7).into_inner(), 7);
+    /// ```
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+/// True when the request is a probe for `path`.
+#[inline]
+fn is_probe<B>(req: &Request<B>, path: &str) -> bool {
+    (req.method() == Method::GET || req.method() == Method::HEAD) && req.uri().path() == path
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Healthcheck<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<Bytes>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    #[inline]
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        if is_probe(&req, &self.config.path) {
+            ResponseFuture::ready(health_response(req.method()))
+        } else {
+            ResponseFuture::inner(self.inner.call(req))
+        }
+    }
+}
+
+pin_project! {
+    /// Response future of [`Healthcheck`]: either the inner service's future
+    /// (pass-through, polled in place, never boxed) or an answer that is
+    /// already computed.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use axum_kamal::ResponseFuture;
+    /// use bytes::Bytes;
+    /// use http::{Request, Response};
+    /// use std::convert::Infallible;
+    /// use tower::{Layer, Service, service_fn};
+    ///
+    /// let mut svc = axum_kamal::healthcheck().layer(service_fn(|_: Request<()>| async {
+    ///     Ok::<_, Infallible>(Response::new(Bytes::new()))
+    /// }));
+    /// let fut = svc.call(Request::get("/up").body(()).unwrap());
+    /// let res = fut.await.unwrap();
+    /// assert_eq!(res.body(), "OK");
+    /// # });
+    /// ```
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        kind: Kind<F, B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<F, B> {
+        Inner { #[pin] fut: F },
+        Ready { response: Option<Response<B>> },
+    }
+}
+
+impl<F, B> ResponseFuture<F, B> {
+    fn inner(fut: F) -> Self {
+        Self {
+            kind: Kind::Inner { fut },
+        }
+    }
+
+    fn ready(response: Response<B>) -> Self {
+        Self {
+            kind: Kind::Ready {
+                response: Some(response),
+            },
+        }
+    }
+}
+
+impl<F, B> fmt::Debug for ResponseFuture<F, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match &self.kind {
+            Kind::Inner { .. } => "Inner",
+            Kind::Ready { .. } => "Ready",
+        };
+        f.debug_struct("ResponseFuture")
+            .field("kind", &kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Inner { fut } => fut.poll(cx),
+            KindProj::Ready { response } => Poll::Ready(Ok(response
+                .take()
+                .expect("axum-kamal: ResponseFuture polled after completion"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_paths() {
+        for p in [
+            "/",
+            "/up",
+            "/up/",
+            "/healthz",
+            "/a/b-c_d.e~f",
+            "/%7Eup",
+            "/v1/up:check",
+            "/.well-known/up",
+            "/a/...",
+        ] {
+            assert_eq!(check_path(p), Ok(()), "{p}");
+        }
+    }
+
+    #[test]
+    fn invalid_paths() {
+        for p in [
+            "", "up", " /up", "/up ", "/u p", "/up?x", "/up#x", "/{id}", "/up/*", "/*rest", "//up",
+            "/a//b", "/up\n", "/up\t", "/\u{0}", "/üp", "/./up", "/a/../b", "/a/..", "/.",
+        ] {
+            assert!(check_path(p).is_err(), "{p:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn is_probe_is_exact() {
+        let req = |m: Method, uri: &str| Request::builder().method(m).uri(uri).body(()).unwrap();
+        assert!(is_probe(&req(Method::GET, "/up"), "/up"));
+        assert!(is_probe(&req(Method::HEAD, "/up?x=1"), "/up"));
+        assert!(is_probe(
+            &req(Method::GET, "http://example.com:3000/up"),
+            "/up"
+        ));
+        assert!(!is_probe(&req(Method::POST, "/up"), "/up"));
+        assert!(!is_probe(&req(Method::GET, "/up/"), "/up"));
+        assert!(!is_probe(&req(Method::GET, "/UP"), "/up"));
+    }
+}

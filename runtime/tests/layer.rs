@@ -1,0 +1,419 @@
+//! Behaviour of `HealthcheckLayer` in process, over a recording inner service.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use axum_kamal::{DEFAULT_PATH, HealthcheckLayer, health_response, healthcheck};
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Full};
+use tower::{ServiceBuilder, ServiceExt, service_fn};
+
+/// Extension inserted by the tests, to check it reaches the inner service.
+#[derive(Clone, Debug, PartialEq)]
+struct Marker(u32);
+
+/// What the inner service saw.
+#[derive(Debug)]
+struct Seen {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+    marker: Option<Marker>,
+}
+
+type Log = Arc<Mutex<Vec<Seen>>>;
+
+/// Runs `req` through `layer` wrapping a recording inner service that answers
+/// `418` with body `inner`. Returns the response (body collected) and what the
+/// inner service saw.
+async fn run(layer: HealthcheckLayer, req: Request<Full<Bytes>>) -> (Response<Bytes>, Vec<Seen>) {
+    let log: Log = Arc::default();
+    let svc = ServiceBuilder::new().layer(layer).service(service_fn({
+        let log = log.clone();
+        move |req: Request<Full<Bytes>>| {
+            let log = log.clone();
+            async move {
+                let (parts, body) = req.into_parts();
+                let body = body.collect().await.unwrap().to_bytes();
+                log.lock().unwrap().push(Seen {
+                    marker: parts.extensions.get::<Marker>().cloned(),
+                    method: parts.method,
+                    uri: parts.uri,
+                    headers: parts.headers,
+                    body,
+                });
+                let mut res = Response::new(Full::new(Bytes::from_static(b"inner")));
+                *res.status_mut() = StatusCode::IM_A_TEAPOT;
+                Ok::<_, Infallible>(res)
+            }
+        }
+    }));
+    let res = svc.oneshot(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    let seen = std::mem::take(&mut *log.lock().unwrap());
+    (Response::from_parts(parts, body), seen)
+}
+
+/// The exact probe kamal-proxy sends.
+fn kamal_probe(method: Method, uri: &str) -> Request<Full<Bytes>> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "7c7168a662c1:3000")
+        .header(header::USER_AGENT, "kamal-proxy")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Full::default())
+        .unwrap()
+}
+
+fn assert_health_headers(res: &Response<Bytes>) {
+    assert_eq!(res.status(), StatusCode::OK);
+    let h = res.headers();
+    assert_eq!(h.len(), 3, "{h:?}");
+    assert_eq!(h[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+    assert_eq!(h[header::CACHE_CONTROL], "no-store");
+    assert_eq!(h[header::CONTENT_LENGTH], "2");
+}
+
+#[tokio::test]
+async fn kamal_probe_is_answered_without_calling_inner() {
+    let (res, seen) = run(healthcheck(), kamal_probe(Method::GET, "/up")).await;
+    assert_health_headers(&res);
+    assert_eq!(res.body(), "OK");
+    assert!(seen.is_empty(), "inner service was called: {seen:?}");
+}
+
+#[tokio::test]
+async fn absolute_form_uri_is_answered() {
+    let (res, seen) = run(
+        healthcheck(),
+        kamal_probe(Method::GET, "http://7c7168a662c1:3000/up"),
+    )
+    .await;
+    assert_eq!(res.body(), "OK");
+    assert!(seen.is_empty());
+}
+
+#[tokio::test]
+async fn head_has_same_headers_and_no_body() {
+    let (res, seen) = run(healthcheck(), kamal_probe(Method::HEAD, "/up")).await;
+    assert_health_headers(&res);
+    assert!(res.body().is_empty());
+    assert!(seen.is_empty());
+}
+
+#[tokio::test]
+async fn query_is_ignored() {
+    for uri in ["/up?", "/up?x=1", "/up?full=1&b=%20"] {
+        let (res, seen) = run(healthcheck(), kamal_probe(Method::GET, uri)).await;
+        assert_health_headers(&res);
+        assert_eq!(res.body(), "OK", "{uri}");
+        assert!(seen.is_empty(), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn non_matching_paths_reach_inner_unchanged() {
+    for uri in [
+        "/upx",
+        "/UP",
+        "/Up",
+        "/up/",
+        "/up/extra",
+        "//up",
+        "/up/../admin",
+        "/%75p",
+        "/",
+        "/up.json",
+        "/other?path=/up",
+    ] {
+        for method in [Method::GET, Method::HEAD] {
+            let mut req = Request::builder()
+                .method(method.clone())
+                .uri(uri)
+                .header(header::HOST, "example.com")
+                .header("x-custom", "1")
+                .body(Full::new(Bytes::from_static(b"payload")))
+                .unwrap();
+            req.extensions_mut().insert(Marker(7));
+
+            let (res, seen) = run(healthcheck(), req).await;
+            assert_eq!(res.status(), StatusCode::IM_A_TEAPOT, "{method} {uri}");
+            assert_eq!(res.body(), "inner");
+            assert_eq!(seen.len(), 1, "{method} {uri}");
+            let seen = &seen[0];
+            assert_eq!(seen.method, method);
+            assert_eq!(seen.uri, uri);
+            assert_eq!(seen.headers.len(), 2);
+            assert_eq!(seen.headers[header::HOST], "example.com");
+            assert_eq!(seen.headers["x-custom"], "1");
+            assert_eq!(seen.body, "payload");
+            assert_eq!(seen.marker, Some(Marker(7)));
+        }
+    }
+}
+
+#[tokio::test]
+async fn other_methods_on_the_path_pass_through() {
+    for method in [
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::PATCH,
+        Method::TRACE,
+        Method::from_bytes(b"PURGE").unwrap(),
+    ] {
+        let mut req = kamal_probe(method.clone(), "/up");
+        *req.body_mut() = Full::new(Bytes::from_static(b"body"));
+        let (res, seen) = run(healthcheck(), req).await;
+        assert_eq!(res.status(), StatusCode::IM_A_TEAPOT, "{method}");
+        assert_eq!(seen.len(), 1, "{method}");
+        assert_eq!(seen[0].method, method);
+        assert_eq!(seen[0].uri, "/up");
+        assert_eq!(seen[0].body, "body");
+        assert_eq!(seen[0].headers[header::USER_AGENT], "kamal-proxy");
+    }
+}
+
+#[tokio::test]
+async fn custom_path_with_new() {
+    let layer = HealthcheckLayer::new("/healthz");
+    assert_eq!(layer.path(), "/healthz");
+
+    let (res, seen) = run(layer.clone(), kamal_probe(Method::GET, "/healthz")).await;
+    assert_eq!(res.body(), "OK");
+    assert!(seen.is_empty());
+
+    // The default path is no longer special.
+    let (res, seen) = run(layer, kamal_probe(Method::GET, "/up")).await;
+    assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
+    assert_eq!(seen.len(), 1);
+}
+
+#[tokio::test]
+async fn custom_path_with_with_path() {
+    let layer = HealthcheckLayer::with_path(healthcheck(), "/internal/ready");
+    assert_eq!(layer.path(), "/internal/ready");
+
+    let (res, seen) = run(layer.clone(), kamal_probe(Method::HEAD, "/internal/ready")).await;
+    assert_health_headers(&res);
+    assert!(res.body().is_empty());
+    assert!(seen.is_empty());
+
+    let (res, seen) = run(layer, kamal_probe(Method::GET, DEFAULT_PATH)).await;
+    assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
+    assert_eq!(seen.len(), 1);
+}
+
+#[test]
+fn with_path_does_not_affect_clones() {
+    let a = healthcheck();
+    let b = a.clone().with_path("/b");
+    assert_eq!(a.path(), "/up");
+    assert_eq!(b.path(), "/b");
+    assert_eq!(HealthcheckLayer::default().path(), DEFAULT_PATH);
+}
+
+#[test]
+#[should_panic(expected = "invalid healthcheck path \"up\": it must start with `/`")]
+fn new_rejects_relative_path() {
+    HealthcheckLayer::new("up");
+}
+
+#[test]
+#[should_panic(expected = "invalid healthcheck path \"\": it must start with `/`")]
+fn new_rejects_empty_path() {
+    HealthcheckLayer::new("");
+}
+
+#[test]
+#[should_panic(expected = "invalid healthcheck path \"/up?x=1\": it must not contain `?`")]
+fn new_rejects_query() {
+    HealthcheckLayer::new("/up?x=1");
+}
+
+#[test]
+#[should_panic(expected = "invalid healthcheck path \"/up#top\": it must not contain `#`")]
+fn new_rejects_fragment() {
+    HealthcheckLayer::new("/up#top");
+}
+
+#[test]
+#[should_panic(expected = "it must not contain whitespace")]
+fn new_rejects_whitespace() {
+    HealthcheckLayer::new("/u p");
+}
+
+#[test]
+#[should_panic(expected = "it must not contain `{`, `}` or `*`")]
+fn new_rejects_route_params() {
+    HealthcheckLayer::new("/{id}");
+}
+
+#[test]
+#[should_panic(expected = "it must not contain `{`, `}` or `*`")]
+fn new_rejects_wildcard() {
+    HealthcheckLayer::new("/up/*");
+}
+
+#[test]
+#[should_panic(expected = "it must not contain `//`")]
+fn new_rejects_empty_segment() {
+    HealthcheckLayer::new("//up");
+}
+
+#[test]
+#[should_panic(expected = "invalid healthcheck path \"up\"")]
+fn with_path_validates() {
+    let _ = healthcheck().with_path("up");
+}
+
+#[test]
+#[should_panic(expected = "it must not contain `//`")]
+fn with_path_rejects_double_slash() {
+    let _ = healthcheck().with_path("/a//b");
+}
+
+#[tokio::test]
+async fn as_outermost_axum_router_layer() {
+    use axum::{Router, body::Body, routing::get};
+
+    // An inner layer that rejects every request whose Host is not ours,
+    // like strict host validation would.
+    async fn strict_host(
+        req: Request<Body>,
+        next: axum::middleware::Next,
+    ) -> axum::response::Response {
+        if req
+            .headers()
+            .get(header::HOST)
+            .is_some_and(|h| h == "example.com")
+        {
+            next.run(req).await
+        } else {
+            let mut res = axum::response::Response::new(Body::from("bad host"));
+            *res.status_mut() = StatusCode::FORBIDDEN;
+            res
+        }
+    }
+    let reject_all = axum::middleware::from_fn(strict_host);
+    let app: Router = Router::new()
+        .route("/", get(|| async { "home" }))
+        .route("/up", get(|| async { "user up handler" }))
+        .route("/other", get(|| async { "other" }))
+        .layer(reject_all)
+        .layer(healthcheck());
+
+    let send = |method: Method, uri: &str| {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "7c7168a662c1:3000")
+            .header(header::USER_AGENT, "kamal-proxy")
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let app = app.clone();
+        async move {
+            let res = app.oneshot(req).await.unwrap();
+            let (parts, body) = res.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            Response::from_parts(parts, body)
+        }
+    };
+
+    let res = send(Method::GET, "/up").await;
+    assert_health_headers(&res);
+    assert_eq!(res.body(), "OK");
+
+    let res = send(Method::HEAD, "/up").await;
+    assert_health_headers(&res);
+    assert!(res.body().is_empty());
+
+    // Everything else goes through the user's layers.
+    let res = send(Method::GET, "/").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = send(Method::GET, "/up/").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = send(Method::POST, "/up").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.body(), "bad host");
+}
+
+#[tokio::test]
+async fn axum_route_layer_order_inside_is_bypassed() {
+    use axum::{Router, body::Body, routing::get};
+
+    // Healthcheck on a router whose only route is elsewhere: still answered.
+    let app: Router = Router::new()
+        .route("/", get(|| async { "home" }))
+        .layer(healthcheck());
+    let res = app
+        .oneshot(Request::get("/up?probe=1").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(body, "OK");
+}
+
+#[test]
+fn health_response_works_with_common_bodies() {
+    let res: Response<axum::body::Body> = health_response(&Method::GET);
+    assert_eq!(res.status(), StatusCode::OK);
+    let res: Response<Full<Bytes>> = health_response(&Method::HEAD);
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "2");
+    let res: Response<Bytes> = health_response(&Method::GET);
+    assert_eq!(res.body(), "OK");
+}
+
+#[test]
+fn services_and_futures_are_send_sync_and_cheap_to_clone() {
+    fn assert_send_sync<T: Send + Sync + Clone>(_: &T) {}
+    let layer = healthcheck();
+    assert_send_sync(&layer);
+
+    use tower::Layer;
+    let svc = layer.layer(axum::Router::<()>::new());
+    assert_send_sync(&svc);
+
+    fn assert_send<T: Send>(_: &T) {}
+    let mut svc = svc;
+    let fut = tower::Service::call(
+        &mut svc,
+        Request::get("/up").body(axum::body::Body::empty()).unwrap(),
+    );
+    assert_send(&fut);
+}
+
+#[tokio::test]
+async fn answered_even_when_the_app_routes_up_to_a_post_only_handler() {
+    use axum::{Router, body::Body, routing::post};
+
+    let app: Router = Router::new()
+        .route("/up", post(|| async { "posted" }))
+        .layer(healthcheck());
+
+    let res = app
+        .clone()
+        .oneshot(Request::get("/up").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "2");
+
+    let res = app
+        .oneshot(Request::post("/up").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(body, "posted");
+}
