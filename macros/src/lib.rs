@@ -1,8 +1,20 @@
-//! Procedural macros for axum-kamal (placeholder, being written).
+//! Procedural macros for [axum-kamal](https://docs.rs/axum-kamal). Depend on
+//! `axum-kamal`, which re-exports them; this crate is its implementation.
+
+mod ast;
+mod attr;
+mod classes;
+mod ctxt;
+mod expand;
+mod model;
+mod reader;
+mod valid;
+
 use proc_macro::TokenStream;
 
-/// Placeholder.
+/// Places the Kamal healthcheck ahead of every layer of the axum `Router` the
+/// annotated function builds. See the `axum-kamal` crate for the full guide.
 #[proc_macro_attribute]
-pub fn kamal_app(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::kamal_app(args.into(), item.into()).into()
 }

@@ -1,0 +1,91 @@
+//! The annotated item: it must be a function with a body that returns an axum `Router`.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Item, ItemFn, ReturnType, Type};
+
+use crate::ctxt::Errors;
+
+pub struct AppFn {
+    pub item: ItemFn,
+    /// The return type exactly as written: `Router`, `axum::Router<AppState>`, ….
+    pub router: Type,
+}
+
+impl AppFn {
+    /// The function, or `None` after reporting why the item is not one `#[kamal_app]` accepts.
+    pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Option<AppFn> {
+        let item = match syn::parse2::<Item>(tokens.clone()) {
+            Ok(Item::Fn(item)) => item,
+            _ => {
+                let (span, keyword) = item_keyword(tokens);
+                let message = if keyword == "fn" {
+                    "#[kamal_app] needs a function with a body that builds and returns your axum Router".to_owned()
+                } else {
+                    format!(
+                        "#[kamal_app] goes on the function that builds your axum Router, such as \
+                         `fn app() -> Router`; it cannot be used on `{keyword}`"
+                    )
+                };
+                errors.at(span, message);
+                return None;
+            }
+        };
+        let router = match &item.sig.output {
+            ReturnType::Type(_, ty) if is_router(ty) => (**ty).clone(),
+            ReturnType::Type(_, ty) => {
+                errors.at(
+                    ty.span(),
+                    format!(
+                        "#[kamal_app] needs a function that returns an axum Router (`-> Router` or \
+                         `-> Router<S>`), found `{}`",
+                        ty.to_token_stream()
+                    ),
+                );
+                return None;
+            }
+            ReturnType::Default => {
+                errors.at(
+                    item.sig.ident.span(),
+                    format!(
+                        "#[kamal_app] needs a function that returns an axum Router: add `-> Router` \
+                         (or `-> Router<S>`) to `{}`",
+                        item.sig.ident
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(AppFn { item, router })
+    }
+}
+
+/// `Router`, `Router<S>`, `axum::Router<S>`, `::axum::Router`, in any parentheses.
+fn is_router(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) => path.qself.is_none() && path.path.segments.last().is_some_and(|last| last.ident == "Router"),
+        Type::Paren(inner) => is_router(&inner.elem),
+        Type::Group(inner) => is_router(&inner.elem),
+        _ => false,
+    }
+}
+
+/// The span and text of the item's keyword, past its attributes and visibility.
+fn item_keyword(tokens: TokenStream) -> (Span, String) {
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match &token {
+            TokenTree::Punct(punct) if punct.as_char() == '#' => {
+                tokens.next(); // the attribute's `[..]`
+            }
+            TokenTree::Ident(ident) if ident == "pub" => {
+                if matches!(tokens.peek(), Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis) {
+                    tokens.next(); // `(crate)`
+                }
+            }
+            _ => return (token.span(), token.to_string()),
+        }
+    }
+    (Span::call_site(), "nothing".to_owned())
+}

@@ -1,0 +1,325 @@
+//! The one table of middleware the macro recognises. To teach it a new layer,
+//! add a row to [`TABLE`]; names it does not know are transparent.
+
+use syn::Ident;
+
+/// What a layer can do to kamal-proxy's probe when it runs before the healthcheck.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// `axum_kamal::healthcheck()` itself, placed explicitly.
+    Healthcheck,
+    /// Can reject or redirect the probe.
+    Blocking(Block),
+    /// Lets the probe through unchanged: fine before the healthcheck.
+    Transparent,
+}
+
+/// Why a blocking layer stops the probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Block {
+    HostValidation,
+    HttpsRedirect,
+    Auth,
+    RateLimit,
+    IpFilter,
+    /// A `from_fn`/`from_extractor` middleware whose name says it guards.
+    GuardByName,
+    /// Named in `#[kamal_app(blocking(..))]`.
+    Declared,
+}
+
+impl Block {
+    /// What the probe gets, completing "`X` … before the healthcheck can answer".
+    pub fn probe_outcome(self, health_path: &str) -> String {
+        match self {
+            Block::HostValidation => {
+                "rejects kamal-proxy's probe (Host: <container-id>:<port>) with 400".to_owned()
+            }
+            Block::HttpsRedirect => format!(
+                "redirects kamal-proxy's plain-HTTP probe (it sends no X-Forwarded-Proto) to \
+                 https://<container-id>:<port>{health_path}, where the TLS handshake fails"
+            ),
+            Block::Auth => {
+                "rejects kamal-proxy's probe, which carries no credentials, with 401 or a redirect to a login page"
+                    .to_owned()
+            }
+            Block::RateLimit => {
+                "can reject kamal-proxy's probe with 429 or 503 once the limit is reached".to_owned()
+            }
+            Block::IpFilter => {
+                "rejects kamal-proxy's probe, which comes from the proxy container's address, with 403".to_owned()
+            }
+            Block::GuardByName => {
+                "looks like a guard (its name says so) and can reject or redirect kamal-proxy's probe".to_owned()
+            }
+            Block::Declared => {
+                "is declared blocking in #[kamal_app(blocking(..))] and can reject or redirect kamal-proxy's probe"
+                    .to_owned()
+            }
+        }
+    }
+}
+
+/// How a recognised layer is spelled in the user's function.
+#[derive(Clone, Copy, Debug)]
+pub enum Spelling {
+    /// A layer type, whatever constructor builds it: `AllowedHostLayer::new(..)`, `GovernorLayer { .. }`.
+    Type(&'static str),
+    /// One constructor of a type whose class depends on it: `ValidateRequestHeaderLayer::bearer(..)`.
+    Constructor(&'static str, &'static str),
+    /// A `ServiceBuilder` shorthand method: `.rate_limit(..)`.
+    BuilderMethod(&'static str),
+    /// A macro that expands to a layer: `login_required!(..)`.
+    Macro(&'static str),
+}
+
+pub struct Entry {
+    pub spelling: Spelling,
+    pub class: Class,
+    /// The crate that provides it, for the README table.
+    pub from: &'static str,
+}
+
+const fn entry(spelling: Spelling, class: Class, from: &'static str) -> Entry {
+    Entry { spelling, class, from }
+}
+
+use Block::*;
+use Class::{Blocking, Transparent};
+use Spelling::*;
+
+/// Every layer the macro recognises. Constructor rows win over the type row.
+pub const TABLE: &[Entry] = &[
+    // Host validation.
+    entry(Type("AllowedHostLayer"), Blocking(HostValidation), "tower_allowed_hosts"),
+    entry(Type("AllowedHostsLayer"), Blocking(HostValidation), "axum-allowed-hosts"),
+    entry(Constructor("ValidateRequestHeaderLayer", "custom"), Blocking(HostValidation), "tower-http"),
+    // HTTPS redirects.
+    entry(Type("RedirectHttpsLayer"), Blocking(HttpsRedirect), "axum-server-dual-protocol"),
+    entry(Type("SslRedirectLayer"), Blocking(HttpsRedirect), "community crates"),
+    entry(Type("HttpsRedirectLayer"), Blocking(HttpsRedirect), "community crates"),
+    // Authentication and authorization.
+    entry(Constructor("ValidateRequestHeaderLayer", "bearer"), Blocking(Auth), "tower-http"),
+    entry(Constructor("ValidateRequestHeaderLayer", "basic"), Blocking(Auth), "tower-http"),
+    entry(Constructor("ValidateRequestHeaderLayer", "has_header_value"), Blocking(Auth), "tower-http"),
+    entry(Type("RequireAuthorizationLayer"), Blocking(Auth), "tower-http"),
+    entry(Type("AsyncRequireAuthorizationLayer"), Blocking(Auth), "tower-http"),
+    entry(Type("AuthManagerLayer"), Blocking(Auth), "axum-login"),
+    entry(Type("AuthManagerLayerBuilder"), Blocking(Auth), "axum-login"),
+    entry(Macro("login_required"), Blocking(Auth), "axum-login"),
+    entry(Macro("permission_required"), Blocking(Auth), "axum-login"),
+    // Rate limiting and load shedding.
+    entry(Type("GovernorLayer"), Blocking(RateLimit), "tower_governor"),
+    entry(Type("RateLimitLayer"), Blocking(RateLimit), "tower"),
+    entry(Type("LoadShedLayer"), Blocking(RateLimit), "tower"),
+    entry(BuilderMethod("rate_limit"), Blocking(RateLimit), "tower"),
+    entry(BuilderMethod("load_shed"), Blocking(RateLimit), "tower"),
+    // IP filters.
+    entry(Type("IpFilterLayer"), Blocking(IpFilter), "community crates"),
+    // Transparent: listed so the README shows them; unknown names are transparent too.
+    entry(Type("TraceLayer"), Transparent, "tower-http"),
+    entry(Type("RequestIdLayer"), Transparent, "tower-http"),
+    entry(Type("SetRequestIdLayer"), Transparent, "tower-http"),
+    entry(Type("PropagateRequestIdLayer"), Transparent, "tower-http"),
+    entry(Type("TimeoutLayer"), Transparent, "tower, tower-http"),
+    entry(Type("CompressionLayer"), Transparent, "tower-http"),
+    entry(Type("CorsLayer"), Transparent, "tower-http"),
+    entry(Type("CatchPanicLayer"), Transparent, "tower-http"),
+    entry(Type("SetRequestHeaderLayer"), Transparent, "tower-http"),
+    entry(Type("SetResponseHeaderLayer"), Transparent, "tower-http"),
+    entry(Type("PropagateHeaderLayer"), Transparent, "tower-http"),
+    entry(Type("SetSensitiveHeadersLayer"), Transparent, "tower-http"),
+    entry(Type("HelmetLayer"), Transparent, "tower-helmet"),
+    entry(Type("RequestBodyLimitLayer"), Transparent, "tower-http"),
+    entry(Type("DefaultBodyLimit"), Transparent, "axum"),
+    entry(Type("NormalizePathLayer"), Transparent, "tower-http"),
+    entry(Type("PrometheusMetricLayer"), Transparent, "axum-prometheus"),
+    entry(Type("Extension"), Transparent, "axum"),
+    entry(Type("AddExtensionLayer"), Transparent, "tower-http"),
+    entry(Type("HandleErrorLayer"), Transparent, "axum"),
+    entry(Type("ConcurrencyLimitLayer"), Transparent, "tower"),
+    entry(BuilderMethod("timeout"), Transparent, "tower"),
+    entry(BuilderMethod("concurrency_limit"), Transparent, "tower"),
+    entry(BuilderMethod("map_request"), Transparent, "tower"),
+    entry(BuilderMethod("map_response"), Transparent, "tower"),
+    entry(BuilderMethod("map_err"), Transparent, "tower"),
+    entry(BuilderMethod("trace_for_http"), Transparent, "tower-http"),
+    entry(BuilderMethod("compression"), Transparent, "tower-http"),
+];
+
+/// Word groups that mark an opaque middleware (`from_fn(f)`, `from_extractor::<E>()`)
+/// as a guard: every word of a group must appear in the name's snake_case or
+/// CamelCase words. Chosen so `security_headers`, `log_requests` or
+/// `add_request_id` stay transparent.
+pub const GUARD_WORDS: &[&[&str]] = &[
+    &["auth"],
+    &["authn"],
+    &["authz"],
+    &["authenticate"],
+    &["authenticated"],
+    &["authentication"],
+    &["authorize"],
+    &["authorized"],
+    &["authorization"],
+    &["login"],
+    &["require"],
+    &["requires"],
+    &["required"],
+    &["guard"],
+    &["protect"],
+    &["protected"],
+    &["restrict"],
+    &["only"],
+    &["https"],
+    &["ssl"],
+    &["tls"],
+    &["host"],
+    &["hosts"],
+    &["allowed"],
+    &["allowlist"],
+    &["whitelist"],
+    &["blocklist"],
+    &["blacklist"],
+    &["denylist"],
+    &["firewall"],
+    &["ip", "filter"],
+    &["rate", "limit"],
+    &["rate", "limiter"],
+    &["ratelimit"],
+    &["throttle"],
+];
+
+/// A layer expression as the reader saw it, before classification.
+#[derive(Clone, Debug)]
+pub enum Seen {
+    /// `axum_kamal::healthcheck()`.
+    Healthcheck,
+    /// `Type::constructor(..)`, `Type { .. }`, `Type` (constructor absent).
+    Type { ty: Ident, constructor: Option<Ident> },
+    /// A `ServiceBuilder` shorthand: `.rate_limit(..)`.
+    BuilderMethod(Ident),
+    /// `name!(..)`.
+    Macro(Ident),
+    /// `from_fn(name)`, `from_fn_with_state(s, name)`, `from_extractor::<Name>()`.
+    Middleware { via: &'static str, name: Ident },
+    /// Anything else: a helper function, a closure, a variable the reader cannot follow.
+    Opaque(String),
+}
+
+impl Seen {
+    /// How messages name the layer.
+    pub fn display(&self) -> String {
+        match self {
+            Seen::Healthcheck => "healthcheck()".to_owned(),
+            Seen::Type { ty, constructor: Some(c) } => format!("{ty}::{c}"),
+            Seen::Type { ty, constructor: None } => ty.to_string(),
+            Seen::BuilderMethod(method) => format!("ServiceBuilder::{method}"),
+            Seen::Macro(name) => format!("{name}!"),
+            Seen::Middleware { via, name } => format!("{via}({name})"),
+            Seen::Opaque(text) => text.clone(),
+        }
+    }
+
+    /// The name escape hatches (`blocking(..)`, `allow(..)`) match against.
+    fn key(&self) -> Option<&Ident> {
+        match self {
+            Seen::Type { ty, .. } => Some(ty),
+            Seen::BuilderMethod(name) | Seen::Macro(name) | Seen::Middleware { name, .. } => Some(name),
+            Seen::Healthcheck | Seen::Opaque(_) => None,
+        }
+    }
+}
+
+/// Names the user reclassified with `blocking(..)` and `allow(..)`.
+pub struct Overrides<'a> {
+    pub blocking: &'a [Ident],
+    pub allow: &'a [Ident],
+}
+
+impl Overrides<'_> {
+    pub fn classify(&self, seen: &Seen) -> Class {
+        if let Some(key) = seen.key() {
+            if self.allow.contains(key) {
+                return Transparent;
+            }
+            if self.blocking.contains(key) {
+                return Blocking(Declared);
+            }
+        }
+        match seen {
+            Seen::Healthcheck => Class::Healthcheck,
+            Seen::Type { ty, constructor } => constructor
+                .as_ref()
+                .and_then(|c| lookup(|s| matches!(s, Constructor(t, k) if ty == t && c == k)))
+                .or_else(|| lookup(|s| matches!(s, Type(t) if ty == t)))
+                .unwrap_or(Transparent),
+            Seen::BuilderMethod(method) => {
+                lookup(|s| matches!(s, BuilderMethod(m) if method == m)).unwrap_or(Transparent)
+            }
+            Seen::Macro(name) => lookup(|s| matches!(s, Macro(m) if name == m)).unwrap_or(Transparent),
+            Seen::Middleware { name, .. } if is_guard_name(&name.to_string()) => Blocking(GuardByName),
+            Seen::Middleware { .. } | Seen::Opaque(_) => Transparent,
+        }
+    }
+}
+
+fn lookup(spelled: impl Fn(Spelling) -> bool) -> Option<Class> {
+    TABLE.iter().find(|entry| spelled(entry.spelling)).map(|entry| entry.class)
+}
+
+/// Whether a middleware name says it guards, by [`GUARD_WORDS`].
+fn is_guard_name(name: &str) -> bool {
+    let words = words(name);
+    GUARD_WORDS
+        .iter()
+        .any(|group| group.iter().all(|word| words.iter().any(|w| w == word)))
+}
+
+/// Lower-case words of a snake_case or CamelCase name: `RequireAuth` → `require`,
+/// `auth`; `HTTPSOnly` → `https`, `only`.
+fn words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let previous = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1);
+        let starts_word = c.is_uppercase()
+            && previous.is_some_and(|p| {
+                p.is_lowercase() || p.is_ascii_digit() || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
+            });
+        if (c == '_' || starts_word) && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        if c != '_' {
+            current.extend(c.to_lowercase());
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_names() {
+        for guard in ["require_https", "check_allowed_host", "RequireAuth", "admin_only", "rate_limit_by_ip"] {
+            assert!(is_guard_name(guard), "{guard} should be a guard");
+        }
+        for harmless in ["security_headers", "log_requests", "add_request_id", "track_metrics", "author_header"] {
+            assert!(!is_guard_name(harmless), "{harmless} should be transparent");
+        }
+    }
+
+    #[test]
+    fn words_split_both_cases() {
+        assert_eq!(words("RequireAuth"), ["require", "auth"]);
+        assert_eq!(words("check_allowed_host"), ["check", "allowed", "host"]);
+        assert_eq!(words("HTTPSOnly"), ["https", "only"]);
+        assert_eq!(words("ip_filter2"), ["ip", "filter2"]);
+    }
+}

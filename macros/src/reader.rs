@@ -1,0 +1,408 @@
+//! Reads the function body into the [`model`](crate::model): router chains,
+//! `ServiceBuilder` stacks and `let` bindings. What it cannot follow becomes
+//! opaque, so the checks never act on a guess.
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Block, Expr, ExprCall, ExprLit, ExprMethodCall, GenericArgument, Ident, Lit, Pat, PathArguments, Stmt, Type};
+
+use crate::classes::{Overrides, Seen};
+use crate::model::{App, Layer, Router, Step};
+
+/// Whether `call` is `healthcheck()` (any path to it, no arguments): the user's
+/// explicit placement of the healthcheck layer.
+pub fn is_healthcheck_call(call: &ExprCall) -> bool {
+    call.args.is_empty() && last_ident(&call.func).is_some_and(|ident| ident == "healthcheck")
+}
+
+pub fn read(block: &Block, overrides: Overrides) -> App {
+    let mut reader = Reader {
+        overrides,
+        bindings: HashMap::new(),
+        next_group: 0,
+        returned: Vec::new(),
+    };
+    reader.block(block);
+    let mut calls = HealthcheckCalls::default();
+    calls.visit_block(block);
+    App {
+        returned: reader.returned,
+        explicit_healthchecks: calls.spans,
+    }
+}
+
+struct Reader<'a> {
+    overrides: Overrides<'a>,
+    /// What each `let` name holds, read both ways: a router or a layer stack.
+    bindings: HashMap<String, Binding>,
+    next_group: usize,
+    returned: Vec<Router>,
+}
+
+#[derive(Clone)]
+struct Binding {
+    router: Router,
+    layers: Vec<Layer>,
+}
+
+impl Reader<'_> {
+    fn block(&mut self, block: &Block) {
+        let last = block.stmts.len().saturating_sub(1);
+        for (index, stmt) in block.stmts.iter().enumerate() {
+            match stmt {
+                Stmt::Local(local) => {
+                    let Some(init) = &local.init else { continue };
+                    self.nested(&init.expr);
+                    if let Some(name) = binding_name(&local.pat) {
+                        let binding = self.binding(&init.expr);
+                        self.bindings.insert(name, binding);
+                    }
+                }
+                Stmt::Expr(Expr::Assign(assign), _) if ident_of(&assign.left).is_some() => {
+                    self.nested(&assign.right);
+                    let binding = self.binding(&assign.right);
+                    self.bindings.insert(ident_of(&assign.left).unwrap_or_default(), binding);
+                }
+                Stmt::Expr(Expr::Return(ret), _) => {
+                    if let Some(value) = &ret.expr {
+                        self.returns(value);
+                    }
+                }
+                Stmt::Expr(tail, None) if index == last => self.returns(tail),
+                Stmt::Expr(expr, _) => self.nested(expr),
+                Stmt::Item(_) | Stmt::Macro(_) => {}
+            }
+        }
+    }
+
+    /// A returned expression: each branch of a trailing `if` or block is a router the function may return.
+    fn returns(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Block(inner) => self.block(&inner.block),
+            Expr::If(branch) => {
+                self.block(&branch.then_branch);
+                if let Some((_, otherwise)) = &branch.else_branch {
+                    self.returns(otherwise);
+                }
+            }
+            _ => {
+                let router = self.router(expr);
+                self.returned.push(router);
+            }
+        }
+    }
+
+    /// Nested code the reader does not model step by step: a name assigned in
+    /// there becomes opaque, and a `return` in there is a router the function returns.
+    fn nested(&mut self, expr: &Expr) {
+        let mut found = Nested::default();
+        found.visit_expr(expr);
+        for name in found.assigned {
+            self.bindings.insert(name, Binding { router: Router::opaque(), layers: Vec::new() });
+        }
+        for value in found.returns {
+            let router = self.router(&value);
+            self.returned.push(router);
+        }
+    }
+
+    fn binding(&mut self, expr: &Expr) -> Binding {
+        let group = self.group();
+        Binding {
+            router: self.router(expr),
+            layers: self.stack(expr, group, false),
+        }
+    }
+
+    fn group(&mut self) -> usize {
+        self.next_group += 1;
+        self.next_group
+    }
+
+    fn router(&mut self, expr: &Expr) -> Router {
+        match expr {
+            Expr::MethodCall(call) => {
+                let mut router = self.router(&call.receiver);
+                if let Some(step) = self.step(call) {
+                    router.steps.push(step);
+                }
+                router
+            }
+            Expr::Call(call) if is_router_new(&call.func) => Router::default(),
+            Expr::Path(_) => ident_of(expr)
+                .and_then(|name| self.bindings.get(&name))
+                .map_or_else(Router::opaque, |binding| binding.router.clone()),
+            Expr::Paren(inner) => self.router(&inner.expr),
+            Expr::Group(inner) => self.router(&inner.expr),
+            _ => Router::opaque(),
+        }
+    }
+
+    /// What one `Router` method call adds; `None` for calls that change nothing the probe sees.
+    fn step(&mut self, call: &ExprMethodCall) -> Option<Step> {
+        let arg = |index: usize| call.args.iter().nth(index);
+        let literal_arg = |index: usize| arg(index).and_then(string_literal);
+        let step = match call.method.to_string().as_str() {
+            "route" | "route_service" => Step::Route {
+                path: literal_arg(0),
+                span: arg(0).map_or(call.method.span(), Spanned::span),
+            },
+            "fallback" | "fallback_service" => Step::Fallback { span: call.method.span() },
+            "layer" | "route_layer" => {
+                let group = self.group();
+                Step::Layer {
+                    stack: arg(0).map(|layer| self.stack(layer, group, false)).unwrap_or_default(),
+                    routes_only: call.method == "route_layer",
+                }
+            }
+            "merge" => Step::Merge {
+                router: arg(0).map_or_else(Router::opaque, |other| self.router(other)),
+                span: call.method.span(),
+            },
+            "nest" | "nest_service" => Step::Nest {
+                prefix: literal_arg(0),
+                router: (call.method == "nest").then(|| arg(1).map_or_else(Router::opaque, |inner| self.router(inner))),
+                span: call.method.span(),
+            },
+            "with_state" | "method_not_allowed_fallback" | "clone" => return None,
+            _ => Step::Opaque,
+        };
+        Some(step)
+    }
+
+    /// The layers one `.layer(..)` argument adds, in execution order.
+    fn stack(&mut self, expr: &Expr, group: usize, in_builder: bool) -> Vec<Layer> {
+        match expr {
+            Expr::MethodCall(call) if call.method == "clone" => self.stack(&call.receiver, group, in_builder),
+            Expr::MethodCall(call) if chain_root_is(&call.receiver, "ServiceBuilder") => {
+                // ServiceBuilder: the receiver's layers run first, top to bottom.
+                let mut stack = self.stack(&call.receiver, group, true);
+                match call.method.to_string().as_str() {
+                    "layer" | "option_layer" => {
+                        if let Some(layer) = call.args.first() {
+                            stack.extend(self.stack(layer, group, true));
+                        }
+                    }
+                    "into_inner" | "check_clone" | "check_service_clone" | "check_service" => {}
+                    _ => stack.push(self.layer(Seen::BuilderMethod(call.method.clone()), call.method.span(), group, true)),
+                }
+                stack
+            }
+            Expr::Call(call) if last_ident(&call.func).is_some_and(|ident| ident == "Some") && call.args.len() == 1 => {
+                self.stack(&call.args[0], group, in_builder)
+            }
+            Expr::Call(call) if is_service_builder_new(&call.func) => Vec::new(),
+            Expr::Path(_) if ident_of(expr).is_some_and(|name| self.bindings.contains_key(&name)) => {
+                let name = ident_of(expr).unwrap_or_default();
+                // Keep each layer's own span; it now runs wherever this `.layer(..)` puts it.
+                let regroup = |layer: &Layer| Layer { group, in_builder: in_builder || layer.in_builder, ..layer.clone() };
+                self.bindings[&name].layers.iter().map(regroup).collect()
+            }
+            Expr::Paren(inner) => self.stack(&inner.expr, group, in_builder),
+            Expr::Group(inner) => self.stack(&inner.expr, group, in_builder),
+            Expr::Reference(inner) => self.stack(&inner.expr, group, in_builder),
+            _ => vec![self.layer(seen(expr), expr.span(), group, in_builder)],
+        }
+    }
+
+    fn layer(&self, seen: Seen, span: Span, group: usize, in_builder: bool) -> Layer {
+        Layer {
+            class: self.overrides.classify(&seen),
+            seen,
+            span,
+            group,
+            in_builder,
+        }
+    }
+}
+
+/// Names one layer expression by what it is built from.
+fn seen(expr: &Expr) -> Seen {
+    match expr {
+        Expr::Call(call) if is_healthcheck_call(call) => Seen::Healthcheck,
+        Expr::Call(call) => match &*call.func {
+            Expr::Path(func) => seen_call(&func.path, call),
+            _ => opaque(expr),
+        },
+        // `CorsLayer::new().allow_origin(..)`, `AuthManagerLayerBuilder::new(..).build()`.
+        Expr::MethodCall(call) => seen(&call.receiver),
+        Expr::Struct(literal) => type_named(&literal.path, None).unwrap_or_else(|| opaque(expr)),
+        Expr::Path(path) => type_named(&path.path, None).unwrap_or_else(|| opaque(expr)),
+        Expr::Macro(mac) => match mac.mac.path.segments.last() {
+            Some(segment) => Seen::Macro(segment.ident.clone()),
+            None => opaque(expr),
+        },
+        Expr::Paren(inner) => seen(&inner.expr),
+        Expr::Group(inner) => seen(&inner.expr),
+        Expr::Reference(inner) => seen(&inner.expr),
+        _ => opaque(expr),
+    }
+}
+
+fn seen_call(path: &syn::Path, call: &ExprCall) -> Seen {
+    let Some(last) = path.segments.last() else {
+        return opaque_call(call);
+    };
+    match last.ident.to_string().as_str() {
+        "from_fn" | "from_fn_with_state" => match call.args.last().and_then(ident_of_path_expr) {
+            Some(name) => Seen::Middleware { via: "from_fn", name },
+            None => opaque_call(call),
+        },
+        "from_extractor" | "from_extractor_with_state" => match first_type_argument(&last.arguments) {
+            Some(name) => Seen::Middleware { via: "from_extractor", name },
+            None => opaque_call(call),
+        },
+        _ => {
+            let segments: Vec<&Ident> = path.segments.iter().map(|segment| &segment.ident).collect();
+            match segments.as_slice() {
+                [.., ty, constructor] if is_type_name(ty) && !is_type_name(constructor) => Seen::Type {
+                    ty: (*ty).clone(),
+                    constructor: Some((*constructor).clone()),
+                },
+                _ => type_named(path, None).unwrap_or_else(|| opaque_call(call)),
+            }
+        }
+    }
+}
+
+/// `Name` when the path's last segment is a type (CamelCase) name.
+fn type_named(path: &syn::Path, constructor: Option<Ident>) -> Option<Seen> {
+    let ty = &path.segments.last()?.ident;
+    is_type_name(ty).then(|| Seen::Type { ty: ty.clone(), constructor })
+}
+
+fn is_type_name(ident: &Ident) -> bool {
+    ident.to_string().starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+fn opaque(expr: &Expr) -> Seen {
+    Seen::Opaque(expr.to_token_stream().to_string())
+}
+
+fn opaque_call(call: &ExprCall) -> Seen {
+    Seen::Opaque(call.to_token_stream().to_string())
+}
+
+/// `Extractor` in `from_extractor::<Extractor>()`.
+fn first_type_argument(arguments: &PathArguments) -> Option<Ident> {
+    let PathArguments::AngleBracketed(generics) = arguments else { return None };
+    generics.args.iter().find_map(|argument| match argument {
+        GenericArgument::Type(Type::Path(ty)) => ty.path.segments.last().map(|segment| segment.ident.clone()),
+        _ => None,
+    })
+}
+
+fn ident_of_path_expr(expr: &Expr) -> Option<Ident> {
+    match expr {
+        Expr::Path(path) => path.path.segments.last().map(|segment| segment.ident.clone()),
+        _ => None,
+    }
+}
+
+/// The name of a plain local: `app` in `app.layer(..)` or `app = ..`.
+fn ident_of(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Path(path) if path.qself.is_none() => path.path.get_ident().map(Ident::to_string),
+        _ => None,
+    }
+}
+
+fn last_ident(expr: &Expr) -> Option<&Ident> {
+    match expr {
+        Expr::Path(path) => path.path.segments.last().map(|segment| &segment.ident),
+        _ => None,
+    }
+}
+
+fn binding_name(pat: &Pat) -> Option<String> {
+    match pat {
+        Pat::Ident(pat) if pat.subpat.is_none() => Some(pat.ident.to_string()),
+        Pat::Type(typed) => binding_name(&typed.pat),
+        _ => None,
+    }
+}
+
+fn string_literal(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => Some(lit.value()),
+        _ => None,
+    }
+}
+
+/// `Type::new` with `Type` = `segment`, any path prefix or generics.
+fn is_constructor_of(func: &Expr, segment: &str, constructors: &[&str]) -> bool {
+    let Expr::Path(path) = func else { return false };
+    let segments: Vec<&Ident> = path.path.segments.iter().map(|s| &s.ident).collect();
+    matches!(segments.as_slice(), [.., ty, constructor] if *ty == segment && constructors.iter().any(|c| *constructor == c))
+}
+
+fn is_router_new(func: &Expr) -> bool {
+    is_constructor_of(func, "Router", &["new", "default"])
+}
+
+fn is_service_builder_new(func: &Expr) -> bool {
+    is_constructor_of(func, "ServiceBuilder", &["new", "default"])
+}
+
+/// Whether a method chain starts at `Type::new()`.
+fn chain_root_is(expr: &Expr, ty: &str) -> bool {
+    match expr {
+        Expr::MethodCall(call) => chain_root_is(&call.receiver, ty),
+        Expr::Call(call) => is_constructor_of(&call.func, ty, &["new", "default"]),
+        Expr::Paren(inner) => chain_root_is(&inner.expr, ty),
+        _ => false,
+    }
+}
+
+impl Router {
+    fn opaque() -> Router {
+        Router { steps: vec![Step::Opaque] }
+    }
+}
+
+/// Assignments and `return`s inside nested code; closures, async blocks and
+/// items are skipped, since a `return` there does not leave the function.
+#[derive(Default)]
+struct Nested {
+    assigned: Vec<String>,
+    returns: Vec<Expr>,
+}
+
+impl<'ast> Visit<'ast> for Nested {
+    fn visit_expr_assign(&mut self, assign: &'ast syn::ExprAssign) {
+        self.assigned.extend(ident_of(&assign.left));
+        visit::visit_expr_assign(self, assign);
+    }
+
+    fn visit_expr_return(&mut self, ret: &'ast syn::ExprReturn) {
+        self.returns.extend(ret.expr.as_deref().cloned());
+        visit::visit_expr_return(self, ret);
+    }
+
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Every `healthcheck()` call, wherever it is (closures included).
+#[derive(Default)]
+struct HealthcheckCalls {
+    spans: Vec<Span>,
+}
+
+impl<'ast> Visit<'ast> for HealthcheckCalls {
+    fn visit_expr_call(&mut self, call: &'ast ExprCall) {
+        if is_healthcheck_call(call) {
+            self.spans.push(call.span());
+        }
+        visit::visit_expr_call(self, call);
+    }
+
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
