@@ -7,11 +7,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use http::{Method, Request, Response};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::health::{Answer, Health, HealthState};
 use crate::response::health_response;
 
 /// The path answered by [`healthcheck()`]: `/up`, the path kamal-proxy probes
@@ -106,6 +108,8 @@ pub struct HealthcheckLayer {
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
     path: Box<str>,
+    liveness: Option<Box<str>>,
+    health: Option<Arc<HealthState>>,
 }
 
 impl HealthcheckLayer {
@@ -133,6 +137,8 @@ impl HealthcheckLayer {
         Self {
             config: Arc::new(Config {
                 path: path.into_boxed_str(),
+                liveness: None,
+                health: None,
             }),
         }
     }
@@ -155,7 +161,65 @@ impl HealthcheckLayer {
     pub fn with_path(self, path: impl Into<String>) -> Self {
         let path = path.into();
         validate_path(&path);
-        self.update(|config| config.path = path.into_boxed_str())
+        self.update(|config| {
+            config.path = path.into_boxed_str();
+            config.check_distinct();
+        })
+    }
+
+    /// Runs `health`'s checks on every probe of the (readiness) path: `200`
+    /// when they pass, `503` when a required one fails or shutdown has
+    /// started. See [`Health`] for the details.
+    ///
+    /// This is what `#[kamal_app(health = EXPR)]` emits. Replaces a previous
+    /// `Health`; clones of the returned layer share the result cache.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use axum_kamal::{Health, healthcheck};
+    ///
+    /// let health = Health::new().check("db", || async { Ok::<(), String>(()) });
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(healthcheck().health(health));
+    /// ```
+    pub fn health(self, health: Health) -> Self {
+        let state = HealthState::new(health);
+        self.update(|config| config.health = Some(state))
+    }
+
+    /// Also answers `GET`/`HEAD` on `path` with a plain `200 OK`, without
+    /// running checks and even while shutting down: a *liveness* probe
+    /// (e.g. Kubernetes' `livenessProbe` on `/livez`), next to the readiness
+    /// path.
+    ///
+    /// This is what `#[kamal_app(liveness = "/livez")]` emits.
+    ///
+    /// # Panics
+    ///
+    /// Same path rules as [`HealthcheckLayer::new`]; also panics if `path`
+    /// equals the readiness path.
+    ///
+    /// ```
+    /// let layer = axum_kamal::healthcheck().liveness("/livez");
+    /// assert_eq!(layer.liveness_path(), Some("/livez"));
+    /// ```
+    pub fn liveness(self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        validate_path(&path);
+        self.update(|config| {
+            config.liveness = Some(path.into_boxed_str());
+            config.check_distinct();
+        })
+    }
+
+    /// The liveness path, if [`liveness`](Self::liveness) was set.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::healthcheck().liveness_path(), None);
+    /// ```
+    pub fn liveness_path(&self) -> Option<&str> {
+        self.config.liveness.as_deref()
     }
 
     /// The path answered by this layer.
@@ -193,6 +257,39 @@ impl<S> Layer<S> for HealthcheckLayer {
             config: Arc::clone(&self.config),
         }
     }
+}
+
+impl Config {
+    fn check_distinct(&self) {
+        if self.liveness.as_deref() == Some(&*self.path) {
+            panic!(
+                "axum-kamal: the liveness path {:?} must differ from the readiness path",
+                self.path
+            );
+        }
+    }
+
+    /// Which probe, if any, `req` is.
+    #[inline]
+    fn route<B>(&self, req: &Request<B>) -> Option<Route> {
+        if req.method() != Method::GET && req.method() != Method::HEAD {
+            return None;
+        }
+        let path = req.uri().path();
+        if path == &*self.path {
+            Some(Route::Readiness)
+        } else if self.liveness.as_deref() == Some(path) {
+            Some(Route::Liveness)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Route {
+    Readiness,
+    Liveness,
 }
 
 /// Panics with a clear message unless `path` is a plain absolute path.
@@ -286,12 +383,6 @@ impl<S> Healthcheck<S> {
     }
 }
 
-/// True when the request is a probe for `path`.
-#[inline]
-fn is_probe<B>(req: &Request<B>, path: &str) -> bool {
-    (req.method() == Method::GET || req.method() == Method::HEAD) && req.uri().path() == path
-}
-
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Healthcheck<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -307,18 +398,30 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        if is_probe(&req, &self.config.path) {
-            ResponseFuture::ready(health_response(req.method()))
-        } else {
-            ResponseFuture::inner(self.inner.call(req))
+        let Some(route) = self.config.route(&req) else {
+            return ResponseFuture::inner(self.inner.call(req));
+        };
+        if let (Route::Readiness, Some(health)) = (route, &self.config.health) {
+            return match health.probe(&req) {
+                Answer::Ready(res) => ResponseFuture::ready(res.map(ResBody::from)),
+                Answer::Pending(fut) => ResponseFuture::probe(fut),
+            };
         }
+        tracing::debug!(
+            target: "axum_kamal",
+            probe = ?route,
+            method = %req.method(),
+            "healthcheck probe answered"
+        );
+        ResponseFuture::ready(health_response(req.method()))
     }
 }
 
 pin_project! {
-    /// Response future of [`Healthcheck`]: either the inner service's future
-    /// (pass-through, polled in place, never boxed) or an answer that is
-    /// already computed.
+    /// Response future of [`Healthcheck`]: the inner service's future
+    /// (pass-through, polled in place, never boxed), an answer that is
+    /// already computed, or (probes running [`Health`] checks only) a boxed
+    /// check run.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -347,6 +450,7 @@ pin_project! {
     enum Kind<F, B> {
         Inner { #[pin] fut: F },
         Ready { response: Option<Response<B>> },
+        Probe { fut: BoxFuture<'static, Response<Bytes>> },
     }
 }
 
@@ -354,6 +458,12 @@ impl<F, B> ResponseFuture<F, B> {
     fn inner(fut: F) -> Self {
         Self {
             kind: Kind::Inner { fut },
+        }
+    }
+
+    fn probe(fut: BoxFuture<'static, Response<Bytes>>) -> Self {
+        Self {
+            kind: Kind::Probe { fut },
         }
     }
 
@@ -371,6 +481,7 @@ impl<F, B> fmt::Debug for ResponseFuture<F, B> {
         let kind = match &self.kind {
             Kind::Inner { .. } => "Inner",
             Kind::Ready { .. } => "Ready",
+            Kind::Probe { .. } => "Probe",
         };
         f.debug_struct("ResponseFuture")
             .field("kind", &kind)
@@ -381,6 +492,7 @@ impl<F, B> fmt::Debug for ResponseFuture<F, B> {
 impl<F, B, E> Future for ResponseFuture<F, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    B: From<Bytes>,
 {
     type Output = Result<Response<B>, E>;
 
@@ -391,6 +503,7 @@ where
             KindProj::Ready { response } => Poll::Ready(Ok(response
                 .take()
                 .expect("axum-kamal: ResponseFuture polled after completion"))),
+            KindProj::Probe { fut } => fut.as_mut().poll(cx).map(|res| Ok(res.map(B::from))),
         }
     }
 }
@@ -427,16 +540,23 @@ mod tests {
     }
 
     #[test]
-    fn is_probe_is_exact() {
-        let req = |m: Method, uri: &str| Request::builder().method(m).uri(uri).body(()).unwrap();
-        assert!(is_probe(&req(Method::GET, "/up"), "/up"));
-        assert!(is_probe(&req(Method::HEAD, "/up?x=1"), "/up"));
-        assert!(is_probe(
-            &req(Method::GET, "http://example.com:3000/up"),
-            "/up"
-        ));
-        assert!(!is_probe(&req(Method::POST, "/up"), "/up"));
-        assert!(!is_probe(&req(Method::GET, "/up/"), "/up"));
-        assert!(!is_probe(&req(Method::GET, "/UP"), "/up"));
+    fn route_is_exact() {
+        let layer = HealthcheckLayer::new("/up").liveness("/livez");
+        let route = |m: Method, uri: &str| {
+            let req = Request::builder().method(m).uri(uri).body(()).unwrap();
+            layer.config.route(&req).map(|r| format!("{r:?}"))
+        };
+        let ready = Some("Readiness".to_owned());
+        let live = Some("Liveness".to_owned());
+        assert_eq!(route(Method::GET, "/up"), ready);
+        assert_eq!(route(Method::HEAD, "/up?x=1"), ready);
+        assert_eq!(route(Method::GET, "http://example.com:3000/up"), ready);
+        assert_eq!(route(Method::GET, "/livez"), live);
+        assert_eq!(route(Method::HEAD, "/livez?x"), live);
+        assert_eq!(route(Method::POST, "/up"), None);
+        assert_eq!(route(Method::POST, "/livez"), None);
+        assert_eq!(route(Method::GET, "/up/"), None);
+        assert_eq!(route(Method::GET, "/UP"), None);
+        assert_eq!(route(Method::GET, "/livez/"), None);
     }
 }

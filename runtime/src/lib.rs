@@ -77,8 +77,10 @@
 //! `HEAD`). Every other request reaches your app unchanged, at zero cost.
 #![deny(missing_docs)]
 
+mod health;
 mod layer;
 mod response;
+mod shutdown;
 
 /// Attribute for the function that builds your `axum::Router`: wraps the
 /// returned router in [`HealthcheckLayer`] as its outermost layer.
@@ -86,5 +88,7 @@ mod response;
 /// See the [crate documentation](crate) for a quick start.
 pub use axum_kamal_macros::kamal_app;
 
+pub use health::Health;
 pub use layer::{DEFAULT_PATH, Healthcheck, HealthcheckLayer, ResponseFuture, healthcheck};
 pub use response::health_response;
+pub use shutdown::ShutdownHandle;

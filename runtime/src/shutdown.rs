@@ -1,0 +1,229 @@
+//! Shutdown drain: readiness answers `503` from the moment shutdown starts.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+
+use futures_util::future::select;
+
+use tokio::sync::watch;
+
+/// Shared shutdown state of a [`Health`](crate::Health): once triggered, the
+/// readiness probe answers `503 Service Unavailable` (without running checks)
+/// while in-flight requests finish. A liveness path keeps answering `200`.
+///
+/// Clones share the same state. Every [`Health`](crate::Health) owns one
+/// (see [`Health::shutdown_handle`](crate::Health::shutdown_handle)); several
+/// apps can share one through
+/// [`Health::with_shutdown`](crate::Health::with_shutdown).
+///
+/// Wire it into axum's graceful shutdown with [`ShutdownHandle::signal`]
+/// (`SIGTERM` / Ctrl-C) or [`ShutdownHandle::triggered`] (only
+/// [`ShutdownHandle::trigger`]).
+///
+/// # Example
+///
+/// ```no_run
+/// use axum::{Router, routing::get};
+/// use axum_kamal::{Health, healthcheck};
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let health = Health::new().check("db", || async { Ok::<(), String>(()) });
+/// let shutdown = health.shutdown_handle();
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .layer(healthcheck().health(health));
+///
+/// let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+/// axum::serve(listener, app)
+///     // On SIGTERM / Ctrl-C: `/up` answers 503 from now on, axum stops
+///     // accepting connections and waits for in-flight requests.
+///     .with_graceful_shutdown(shutdown.signal())
+///     .await
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    tx: Arc<watch::Sender<bool>>,
+}
+
+impl ShutdownHandle {
+    /// A new, not yet triggered handle.
+    ///
+    /// ```
+    /// let handle = axum_kamal::ShutdownHandle::new();
+    /// assert!(!handle.is_draining());
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            tx: Arc::new(watch::Sender::new(false)),
+        }
+    }
+
+    /// Starts the drain: from now on readiness answers `503` and every
+    /// [`triggered`](Self::triggered) / [`signal`](Self::signal) future
+    /// resolves. Idempotent.
+    ///
+    /// ```
+    /// let handle = axum_kamal::ShutdownHandle::new();
+    /// handle.trigger();
+    /// handle.trigger();
+    /// assert!(handle.is_draining());
+    /// ```
+    pub fn trigger(&self) {
+        self.tx
+            .send_if_modified(|draining| !std::mem::replace(draining, true));
+    }
+
+    /// Whether shutdown has started.
+    ///
+    /// ```
+    /// let handle = axum_kamal::ShutdownHandle::new();
+    /// let clone = handle.clone();
+    /// clone.trigger();
+    /// assert!(handle.is_draining());
+    /// ```
+    pub fn is_draining(&self) -> bool {
+        *self.tx.borrow()
+    }
+
+    /// Resolves once [`trigger`](Self::trigger) has been called (at once if it
+    /// already was). Use it for `with_graceful_shutdown` when your own code
+    /// decides when to stop.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let handle = axum_kamal::ShutdownHandle::new();
+    /// let done = tokio::spawn(handle.triggered());
+    /// handle.trigger();
+    /// done.await.unwrap();
+    /// # });
+    /// ```
+    pub fn triggered(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.tx.subscribe();
+        async move {
+            // The sender lives in `self`'s Arc; if every handle is gone the
+            // drain can never start, so stay pending (Err), like a signal
+            // that never arrives.
+            if rx.wait_for(|draining| *draining).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Resolves when the process receives `SIGTERM` (Unix; what
+    /// `docker stop` and Kubernetes send) or Ctrl-C, or when
+    /// [`trigger`](Self::trigger) is called; it triggers the drain before
+    /// resolving. Made for `axum::serve(..).with_graceful_shutdown(..)`.
+    ///
+    /// To keep accepting connections for a while after the signal (so that a
+    /// load balancer sees the `503` before connections are refused), add a
+    /// delay:
+    ///
+    /// ```
+    /// # fn f(health: &axum_kamal::Health) {
+    /// let shutdown = health.shutdown_handle();
+    /// let graceful = async move {
+    ///     shutdown.signal().await;
+    ///     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    /// };
+    /// // axum::serve(listener, app).with_graceful_shutdown(graceful)
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// The returned future panics if the OS signal handlers cannot be
+    /// installed (which requires a Tokio runtime).
+    pub fn signal(&self) -> impl Future<Output = ()> + Send + 'static {
+        let handle = self.clone();
+        async move {
+            let triggered = pin!(handle.triggered());
+            select(pin!(os_signal()), triggered).await;
+            handle.trigger();
+            tracing::info!(
+                target: "axum_kamal",
+                "shutdown started: readiness now answers 503 while in-flight requests finish"
+            );
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or (Unix) `SIGTERM`.
+async fn os_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c()
+            .await
+            .expect("axum-kamal: failed to install the Ctrl-C handler");
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("axum-kamal: failed to install the SIGTERM handler")
+            .recv()
+            .await;
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    select(pin!(ctrl_c), pin!(terminate)).await;
+}
+
+impl Default for ShutdownHandle {
+    /// Same as [`ShutdownHandle::new`].
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for ShutdownHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShutdownHandle")
+            .field("draining", &self.is_draining())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn triggered_waits_for_trigger() {
+        let handle = ShutdownHandle::new();
+        let waiter = tokio::spawn(handle.triggered());
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert!(!waiter.is_finished());
+        handle.clone().trigger();
+        tokio::time::timeout(Duration::from_secs(1), waiter)
+            .await
+            .expect("triggered() resolves after trigger()")
+            .unwrap();
+        // Already triggered: resolves at once.
+        tokio::time::timeout(Duration::from_millis(1), handle.triggered())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn signal_resolves_on_trigger_and_sets_draining() {
+        let handle = ShutdownHandle::new();
+        let signal = tokio::spawn(handle.signal());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!signal.is_finished());
+        assert!(!handle.is_draining());
+        handle.trigger();
+        tokio::time::timeout(Duration::from_secs(1), signal)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(handle.is_draining());
+    }
+
+    #[test]
+    fn debug_shows_state() {
+        let handle = ShutdownHandle::default();
+        assert_eq!(format!("{handle:?}"), "ShutdownHandle { draining: false }");
+    }
+}

@@ -1,0 +1,625 @@
+//! Behaviour of `Health` checks behind `HealthcheckLayer`, in process.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use axum::{Router, body::Body};
+use axum_kamal::{Health, HealthcheckLayer, ShutdownHandle, healthcheck};
+use bytes::Bytes;
+use futures_util::future::join_all;
+use http::{Method, Request, Response, StatusCode, header};
+use tokio::time::{Instant, sleep};
+use tower::ServiceExt;
+
+/// A router whose every route answers `418 inner` and counts its calls,
+/// wrapped in `layer`.
+fn app(layer: HealthcheckLayer) -> (Router, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let router = Router::new()
+        .fallback({
+            let calls = calls.clone();
+            move || async move {
+                calls.fetch_add(1, SeqCst);
+                (StatusCode::IM_A_TEAPOT, "inner")
+            }
+        })
+        .layer(layer);
+    (router, calls)
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Response<Bytes> {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (parts, body) = res.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    Response::from_parts(parts, body)
+}
+
+fn req(method: Method, uri: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "7c7168a662c1:3000")
+        .header(header::USER_AGENT, "kamal-proxy")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn get(app: &Router, uri: &str) -> Response<Bytes> {
+    send(app, req(Method::GET, uri)).await
+}
+
+fn assert_ok(res: &Response<Bytes>) {
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "2");
+    assert_eq!(res.body(), "OK");
+}
+
+fn assert_unavailable(res: &Response<Bytes>) {
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers().len(), 3, "{:?}", res.headers());
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "19");
+    assert_eq!(res.body(), "Service Unavailable");
+}
+
+/// A check that counts its runs, sleeps `delay`, then passes or fails.
+fn counted(
+    runs: &Arc<AtomicUsize>,
+    delay: Duration,
+    fail: Option<&'static str>,
+) -> impl Fn() -> futures_util::future::BoxFuture<'static, Result<(), &'static str>>
++ Send
++ Sync
++ 'static {
+    let runs = runs.clone();
+    move || {
+        runs.fetch_add(1, SeqCst);
+        Box::pin(async move {
+            sleep(delay).await;
+            match fail {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        })
+    }
+}
+
+fn json(res: &Response<Bytes>) -> serde_json::Value {
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+    serde_json::from_slice(res.body()).expect("details body is JSON")
+}
+
+const SECRET_HEADER: &str = "x-health-secret";
+const SECRET: &str = "0123456789abcdef-secret";
+
+fn with_secret(mut r: Request<Body>, secret: &str) -> Request<Body> {
+    r.headers_mut()
+        .insert(SECRET_HEADER, secret.parse().unwrap());
+    r
+}
+
+#[tokio::test(start_paused = true)]
+async fn all_checks_pass_gives_200_ok() {
+    let (a, b) = (Arc::default(), Arc::default());
+    let health = Health::new()
+        .check("a", counted(&a, Duration::from_millis(10), None))
+        .check("b", counted(&b, Duration::ZERO, None));
+    let (app, inner) = app(healthcheck().health(health));
+
+    let res = get(&app, "/up").await;
+    assert_ok(&res);
+    assert_eq!((a.load(SeqCst), b.load(SeqCst)), (1, 1));
+    assert_eq!(inner.load(SeqCst), 0);
+
+    let res = send(&app, req(Method::HEAD, "/up")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_LENGTH], "2");
+    assert!(res.body().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn failing_required_check_gives_503() {
+    let runs = Arc::default();
+    let health = Health::new()
+        .check("ok", || async { Ok::<(), String>(()) })
+        .check(
+            "db",
+            counted(&runs, Duration::ZERO, Some("connection refused")),
+        );
+    let (app, inner) = app(healthcheck().health(health));
+
+    let res = get(&app, "/up").await;
+    assert_unavailable(&res);
+
+    let head = send(&app, req(Method::HEAD, "/up")).await;
+    assert_eq!(head.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(head.headers(), res.headers());
+    assert!(head.body().is_empty());
+    assert_eq!(inner.load(SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failing_optional_check_still_gives_200_with_warning_in_details() {
+    let health = Health::new()
+        .check("db", || async { Ok::<(), String>(()) })
+        .optional_check("cache", || async { Err::<(), _>("redis down") })
+        .details_secret(SECRET_HEADER, SECRET);
+    let (app, _) = app(healthcheck().health(health));
+
+    assert_ok(&get(&app, "/up").await);
+
+    let res = send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let v = json(&res);
+    assert_eq!(v["status"], "warn");
+    assert_eq!(v["checks"][0]["name"], "db");
+    assert_eq!(v["checks"][0]["status"], "pass");
+    assert_eq!(v["checks"][0]["optional"], false);
+    assert_eq!(v["checks"][0]["error"], serde_json::Value::Null);
+    assert_eq!(v["checks"][1]["name"], "cache");
+    assert_eq!(v["checks"][1]["status"], "fail");
+    assert_eq!(v["checks"][1]["optional"], true);
+    assert_eq!(v["checks"][1]["error"], "redis down");
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_check_times_out_after_default_2s() {
+    let health = Health::new()
+        .check("slow", || async {
+            sleep(Duration::from_secs(60)).await;
+            Ok::<(), String>(())
+        })
+        .details_secret(SECRET_HEADER, SECRET);
+    let (app, _) = app(healthcheck().health(health));
+
+    let start = Instant::now();
+    let res = send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await;
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v = json(&res);
+    assert_eq!(v["status"], "fail");
+    assert_eq!(v["checks"][0]["status"], "fail");
+    assert_eq!(v["checks"][0]["error"], "timed out after 2s");
+    assert_eq!(v["checks"][0]["duration_ms"], 2000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn custom_timeout() {
+    let health = Health::new()
+        .check("slow", || async {
+            sleep(Duration::from_millis(300)).await;
+            Ok::<(), String>(())
+        })
+        .timeout(Duration::from_millis(100));
+    let (app, _) = app(healthcheck().health(health));
+    let start = Instant::now();
+    assert_unavailable(&get(&app, "/up").await);
+    assert_eq!(start.elapsed(), Duration::from_millis(100));
+}
+
+#[tokio::test(start_paused = true)]
+async fn checks_run_concurrently() {
+    let (a, b, c) = (Arc::default(), Arc::default(), Arc::default());
+    let health = Health::new()
+        .check("a", counted(&a, Duration::from_millis(1500), None))
+        .check("b", counted(&b, Duration::from_millis(1500), None))
+        .check("c", counted(&c, Duration::from_millis(1500), None));
+    let (app, _) = app(healthcheck().health(health));
+
+    let start = Instant::now();
+    assert_ok(&get(&app, "/up").await);
+    // Sequentially this would take 4.5 s (and each would still pass).
+    assert_eq!(start.elapsed(), Duration::from_millis(1500));
+}
+
+#[tokio::test(start_paused = true)]
+async fn panicking_check_fails_without_taking_the_server_down() {
+    let panic_now = Arc::new(AtomicBool::new(true));
+    let health = Health::new()
+        .check("panics-in-future", {
+            let panic_now = panic_now.clone();
+            move || {
+                let panic_now = panic_now.clone();
+                async move {
+                    if panic_now.load(SeqCst) {
+                        panic!("boom in future");
+                    }
+                    Ok::<(), String>(())
+                }
+            }
+        })
+        .check("panics-when-called", {
+            let panic_now = panic_now.clone();
+            move || {
+                if panic_now.load(SeqCst) {
+                    panic!("boom when called");
+                }
+                async { Ok::<(), String>(()) }
+            }
+        })
+        .details_secret(SECRET_HEADER, SECRET)
+        .cache_ttl(Duration::ZERO);
+    let (app, inner) = app(healthcheck().health(health));
+
+    let res = send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v = json(&res);
+    assert_eq!(v["checks"][0]["error"], "panicked: boom in future");
+    assert_eq!(v["checks"][1]["error"], "panicked: boom when called");
+
+    // The service keeps working, for the app and for later probes.
+    assert_eq!(get(&app, "/").await.status(), StatusCode::IM_A_TEAPOT);
+    assert_eq!(inner.load(SeqCst), 1);
+    panic_now.store(false, SeqCst);
+    assert_ok(&get(&app, "/up").await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn storm_of_100_probes_runs_each_check_once() {
+    let (a, b) = (Arc::default(), Arc::default());
+    let health = Health::new()
+        .check("a", counted(&a, Duration::from_millis(200), None))
+        .check("b", counted(&b, Duration::from_millis(50), Some("down")))
+        .optional_check("unused", || async { Ok::<(), String>(()) });
+    let (router, _) = app(healthcheck().health(health));
+
+    let responses = join_all((0..100).map(|_| get(&router, "/up"))).await;
+    for res in &responses {
+        assert_unavailable(res);
+    }
+    assert_eq!((a.load(SeqCst), b.load(SeqCst)), (1, 1));
+
+    // Same with probes spawned on the runtime (separate tasks).
+    let (a2, b2) = (Arc::default(), Arc::default());
+    let health = Health::new()
+        .check("a", counted(&a2, Duration::from_millis(200), None))
+        .check("b", counted(&b2, Duration::from_millis(50), None));
+    let (router, _) = app(healthcheck().health(health));
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let app = router.clone();
+            tokio::spawn(async move { get(&app, "/up").await })
+        })
+        .collect();
+    for t in tasks {
+        assert_ok(&t.await.unwrap());
+    }
+    assert_eq!((a2.load(SeqCst), b2.load(SeqCst)), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn result_is_reused_for_the_cache_window() {
+    let runs = Arc::default();
+    let health = Health::new().check("a", counted(&runs, Duration::from_millis(100), None));
+    let (app, _) = app(healthcheck().health(health));
+
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 1);
+
+    // Within 1 s of the run's end: reused, answered at once.
+    sleep(Duration::from_millis(900)).await;
+    let start = Instant::now();
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(runs.load(SeqCst), 1);
+
+    // After the window: a new run.
+    sleep(Duration::from_millis(100)).await;
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cache_ttl_is_configurable_and_results_change() {
+    let healthy = Arc::new(AtomicBool::new(false));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let health = Health::new()
+        .check("flag", {
+            let (healthy, runs) = (healthy.clone(), runs.clone());
+            move || {
+                runs.fetch_add(1, SeqCst);
+                let ok = healthy.load(SeqCst);
+                async move { if ok { Ok(()) } else { Err("not yet") } }
+            }
+        })
+        .cache_ttl(Duration::from_secs(5));
+    let (app, _) = app(healthcheck().health(health));
+
+    assert_unavailable(&get(&app, "/up").await);
+    healthy.store(true, SeqCst);
+    sleep(Duration::from_millis(4999)).await;
+    assert_unavailable(&get(&app, "/up").await); // cached
+    sleep(Duration::from_millis(1)).await;
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn zero_cache_ttl_runs_every_time() {
+    let runs = Arc::default();
+    let health = Health::new()
+        .check("a", counted(&runs, Duration::ZERO, None))
+        .cache_ttl(Duration::ZERO);
+    let (app, _) = app(healthcheck().health(health));
+    for _ in 0..3 {
+        assert_ok(&get(&app, "/up").await);
+    }
+    assert_eq!(runs.load(SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn abandoned_probe_does_not_lose_the_run() {
+    let runs = Arc::default();
+    let health = Health::new().check("a", counted(&runs, Duration::from_millis(500), None));
+    let (app, _) = app(healthcheck().health(health));
+
+    // A probe whose client goes away mid-run.
+    let abandoned = tokio::time::timeout(Duration::from_millis(200), get(&app, "/up")).await;
+    assert!(abandoned.is_err());
+    // The next probe joins the same run, which completes.
+    let start = Instant::now();
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(start.elapsed(), Duration::from_millis(300));
+    assert_eq!(runs.load(SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn clones_of_the_layer_share_the_cache() {
+    let runs = Arc::default();
+    let layer =
+        healthcheck().health(Health::new().check("a", counted(&runs, Duration::ZERO, None)));
+    let (app1, _) = app(layer.clone());
+    let (app2, _) = app(layer.with_path("/ready"));
+    assert_ok(&get(&app1, "/up").await);
+    assert_ok(&get(&app2, "/ready").await);
+    assert_eq!(runs.load(SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn pass_through_never_runs_checks() {
+    let runs = Arc::default();
+    let health = Health::new()
+        .check("a", counted(&runs, Duration::ZERO, Some("down")))
+        .details_secret(SECRET_HEADER, SECRET);
+    let (app, inner) = app(healthcheck().health(health));
+    for (method, uri) in [
+        (Method::GET, "/"),
+        (Method::POST, "/up"),
+        (Method::GET, "/up/"),
+        (Method::GET, "/livez"),
+    ] {
+        let res = send(&app, with_secret(req(method, uri), SECRET)).await;
+        assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
+        assert_eq!(res.body(), "inner");
+    }
+    assert_eq!(inner.load(SeqCst), 4);
+    assert_eq!(runs.load(SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn details_only_with_the_right_secret() {
+    let health = Health::new()
+        .check("db", || async {
+            sleep(Duration::from_millis(7)).await;
+            Ok::<(), String>(())
+        })
+        .check("quote\"and\\slash\n", || async {
+            Err::<(), _>("bad \"thing\"\tand\u{1}")
+        })
+        .details_secret("X-Health-Secret", SECRET);
+    let (app, _) = app(healthcheck().health(health));
+
+    // No header, wrong secret, prefix of secret, secret with suffix: public answer.
+    assert_unavailable(&get(&app, "/up").await);
+    for wrong in [
+        "nope",
+        &SECRET[..SECRET.len() - 1],
+        &format!("{SECRET}x"),
+        "",
+    ] {
+        let res = send(&app, with_secret(req(Method::GET, "/up"), wrong)).await;
+        assert_unavailable(&res);
+    }
+    // Right secret (header name is case-insensitive).
+    let res = send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        res.headers()[header::CONTENT_LENGTH],
+        res.body().len().to_string().as_str()
+    );
+    let v = json(&res);
+    assert_eq!(v["status"], "fail");
+    assert_eq!(v["checks"].as_array().unwrap().len(), 2);
+    assert_eq!(v["checks"][0]["name"], "db");
+    assert_eq!(v["checks"][0]["status"], "pass");
+    assert_eq!(v["checks"][0]["duration_ms"], 7);
+    assert_eq!(v["checks"][1]["name"], "quote\"and\\slash\n");
+    assert_eq!(v["checks"][1]["error"], "bad \"thing\"\tand\u{1}");
+
+    // HEAD with the secret: JSON headers, no body.
+    let head = send(&app, with_secret(req(Method::HEAD, "/up"), SECRET)).await;
+    assert_eq!(head.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(head.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        head.headers()[header::CONTENT_LENGTH],
+        res.headers()[header::CONTENT_LENGTH]
+    );
+    assert!(head.body().is_empty());
+}
+
+#[tokio::test]
+async fn details_with_no_checks() {
+    let health = Health::new().details_secret(SECRET_HEADER, SECRET);
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+    let v = json(&send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await);
+    assert_eq!(v, serde_json::json!({"status": "pass", "checks": []}));
+}
+
+#[test]
+#[should_panic(expected = "the details secret must not be empty")]
+fn empty_secret_panics() {
+    let _ = Health::new().details_secret(SECRET_HEADER, "");
+}
+
+#[test]
+#[should_panic(expected = "invalid details header name \"bad header\"")]
+fn invalid_secret_header_panics() {
+    let _ = Health::new().details_secret("bad header", SECRET);
+}
+
+#[test]
+fn debug_does_not_leak_the_secret() {
+    let health = Health::new()
+        .check("db", || async { Ok::<(), String>(()) })
+        .details_secret(SECRET_HEADER, SECRET);
+    let dbg = format!("{health:?} {:?}", healthcheck().health(health.clone()));
+    assert!(dbg.contains("db"), "{dbg}");
+    assert!(!dbg.contains(SECRET), "{dbg}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_drain_answers_503_while_in_flight_requests_finish() {
+    let runs = Arc::default();
+    let health = Health::new()
+        .check("a", counted(&runs, Duration::ZERO, None))
+        .details_secret(SECRET_HEADER, SECRET);
+    let shutdown = health.shutdown_handle();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let app: Router = Router::new()
+        .route(
+            "/slow",
+            axum::routing::get({
+                let calls = calls.clone();
+                move || async move {
+                    sleep(Duration::from_secs(3)).await;
+                    calls.fetch_add(1, SeqCst);
+                    "done"
+                }
+            }),
+        )
+        .layer(healthcheck().health(health).liveness("/livez"));
+
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 1);
+
+    let in_flight = tokio::spawn({
+        let app = app.clone();
+        async move { get(&app, "/slow").await }
+    });
+    sleep(Duration::from_secs(1)).await;
+    shutdown.trigger();
+
+    // Readiness fails at once (even though a passing result is cached),
+    // without running checks; liveness still passes.
+    assert_unavailable(&get(&app, "/up").await);
+    let v = json(&send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await);
+    assert_eq!(v["status"], "draining");
+    assert_ok(&get(&app, "/livez").await);
+    sleep(Duration::from_secs(5)).await;
+    assert_unavailable(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 1);
+
+    // The in-flight request finished normally.
+    let res = in_flight.await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.body(), "done");
+    assert_eq!(calls.load(SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_during_a_run_answers_503() {
+    let health = Health::new().check("slow", || async {
+        sleep(Duration::from_millis(500)).await;
+        Ok::<(), String>(())
+    });
+    let shutdown = health.shutdown_handle();
+    let (app, _) = app(healthcheck().health(health));
+    let probe = tokio::spawn({
+        let app = app.clone();
+        async move { get(&app, "/up").await }
+    });
+    sleep(Duration::from_millis(100)).await;
+    shutdown.trigger();
+    assert_unavailable(&probe.await.unwrap());
+}
+
+#[tokio::test(start_paused = true)]
+async fn shared_shutdown_handle_and_graceful_future() {
+    let handle = ShutdownHandle::new();
+    let health = Health::new().with_shutdown(handle.clone());
+    assert!(!health.shutdown_handle().is_draining());
+    let (app, _) = app(healthcheck().health(health.clone()));
+    let graceful = tokio::spawn(health.shutdown_handle().signal());
+    assert_ok(&get(&app, "/up").await);
+    sleep(Duration::from_secs(1)).await;
+    assert!(!graceful.is_finished());
+
+    handle.trigger();
+    graceful.await.unwrap();
+    assert!(health.shutdown_handle().is_draining());
+    assert_unavailable(&get(&app, "/up").await);
+}
+
+#[tokio::test]
+async fn liveness_path_without_health() {
+    let (app, inner) = app(healthcheck().liveness("/livez"));
+    assert_ok(&get(&app, "/livez").await);
+    assert_ok(&get(&app, "/livez?verbose").await);
+    assert_ok(&get(&app, "/up").await);
+    let head = send(&app, req(Method::HEAD, "/livez")).await;
+    assert_eq!(head.headers()[header::CONTENT_LENGTH], "2");
+    assert!(head.body().is_empty());
+    for (m, uri) in [
+        (Method::POST, "/livez"),
+        (Method::GET, "/livez/"),
+        (Method::GET, "/LIVEZ"),
+    ] {
+        assert_eq!(
+            send(&app, req(m, uri)).await.status(),
+            StatusCode::IM_A_TEAPOT
+        );
+    }
+    assert_eq!(inner.load(SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn liveness_never_runs_checks() {
+    let runs = Arc::default();
+    let health = Health::new().check("a", counted(&runs, Duration::ZERO, Some("down")));
+    let (app, _) = app(healthcheck().health(health).liveness("/livez"));
+    assert_ok(&get(&app, "/livez").await);
+    assert_eq!(runs.load(SeqCst), 0);
+    assert_unavailable(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 1);
+}
+
+#[test]
+#[should_panic(expected = "liveness path \"/up\" must differ from the readiness path")]
+fn liveness_equal_to_readiness_panics() {
+    let _ = healthcheck().liveness("/up");
+}
+
+#[test]
+#[should_panic(expected = "must differ from the readiness path")]
+fn with_path_onto_liveness_panics() {
+    let _ = healthcheck().liveness("/livez").with_path("/livez");
+}
+
+#[test]
+#[should_panic(expected = "invalid healthcheck path \"livez\"")]
+fn liveness_path_is_validated() {
+    let _ = healthcheck().liveness("livez");
+}
