@@ -104,8 +104,8 @@ async fn service_builder_stack() {
 fn let_rebinding() -> Router {
     let app = Router::new().route("/", get(home));
     let app = app.layer(require_bearer(TOKEN));
-    let guarded = app.layer(host_validation(HOST));
-    guarded
+    let app = app.layer(host_validation(HOST));
+    app.layer(TraceLayer::new_for_http())
 }
 
 #[tokio::test]
