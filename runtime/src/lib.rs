@@ -20,15 +20,59 @@
 //! Put `#[kamal_app]` on the function that builds your router; the healthcheck
 //! is added as the outermost `Router::layer(..)`, whatever layers you add:
 //!
-//! ```ignore
-//! use axum::{Router, routing::get};
+//! ```
+//! use axum::{Router, middleware, routing::get};
 //! use axum_kamal::kamal_app;
+//! # use axum::{body::Body, extract::Request, http::StatusCode, response::{IntoResponse, Response}};
+//! # async fn only_example_com(req: Request, next: middleware::Next) -> Response {
+//! #     match req.headers().get("host") {
+//! #         Some(h) if h == "example.com" => next.run(req).await,
+//! #         _ => StatusCode::FORBIDDEN.into_response(),
+//! #     }
+//! # }
 //!
 //! #[kamal_app]
 //! fn app() -> Router {
 //!     Router::new()
 //!         .route("/", get(|| async { "hello" }))
-//!         .layer(my_host_validation_layer())
+//!         .layer(middleware::from_fn(only_example_com)) // host validation
+//! }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! # use tower::ServiceExt;
+//! # let probe = http::Request::get("/up").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
+//! # assert_eq!(app().oneshot(probe).await.unwrap().status(), StatusCode::OK);
+//! # let other = http::Request::get("/").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
+//! # assert_eq!(app().oneshot(other).await.unwrap().status(), StatusCode::FORBIDDEN);
+//! # });
+//! ```
+//!
+//! With readiness checks, a liveness path and a graceful shutdown drain (see
+//! [`Health`] and [`ShutdownHandle`]):
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use axum_kamal::{Health, ShutdownHandle, kamal_app};
+//! use std::sync::LazyLock;
+//!
+//! static SHUTDOWN: LazyLock<ShutdownHandle> = LazyLock::new(ShutdownHandle::new);
+//!
+//! fn health() -> Health {
+//!     Health::new()
+//!         .check("db", || async { Ok::<(), String>(()) /* ping the database */ })
+//!         .with_shutdown(SHUTDOWN.clone())
+//! }
+//!
+//! #[kamal_app(health = health(), liveness = "/livez")]
+//! fn app() -> Router {
+//!     Router::new().route("/", get(|| async { "hello" }))
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+//!     axum::serve(listener, app())
+//!         .with_graceful_shutdown(SHUTDOWN.signal())
+//!         .await
 //! }
 //! ```
 //!
