@@ -67,6 +67,9 @@ struct DetailsAuth {
 /// Every probe emits a `tracing` debug event, every failing check a warning
 /// with its name and error (target `axum_kamal`).
 ///
+/// Checks run on the Tokio runtime serving the request and use its timer
+/// (`axum::serve` always provides both).
+///
 /// # Example
 ///
 /// ```
@@ -447,7 +450,7 @@ impl HealthState {
         let (id, run) = {
             let mut slot = self.lock();
             match &slot.state {
-                RunState::Done { report } if report.finished + self.cache_ttl > Instant::now() => {
+                RunState::Done { report } if self.is_fresh(report) => {
                     let report = Arc::clone(report);
                     drop(slot);
                     return Answer::Ready(self.respond_report(&report, probe));
@@ -473,6 +476,14 @@ impl HealthState {
             this.finish(id, &report);
             this.respond_report(&report, probe)
         }))
+    }
+
+    /// Whether `report` is still within the reuse window.
+    fn is_fresh(&self, report: &Report) -> bool {
+        report
+            .finished
+            .checked_add(self.cache_ttl)
+            .is_none_or(|until| until > Instant::now())
     }
 
     /// Stores the result of run `id` unless a newer run replaced it.

@@ -623,3 +623,17 @@ fn with_path_onto_liveness_panics() {
 fn liveness_path_is_validated() {
     let _ = healthcheck().liveness("livez");
 }
+
+#[tokio::test(start_paused = true)]
+async fn huge_cache_ttl_and_timeout_do_not_overflow() {
+    let runs = Arc::default();
+    let health = Health::new()
+        .check("a", counted(&runs, Duration::from_millis(1), None))
+        .timeout(Duration::MAX)
+        .cache_ttl(Duration::MAX);
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+    sleep(Duration::from_secs(365 * 24 * 3600)).await;
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 1);
+}
