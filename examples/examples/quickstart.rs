@@ -11,6 +11,8 @@
 //! `Host` (default `localhost,127.0.0.1`, any port) and `FORCE_HTTPS` also
 //! redirects requests without `X-Forwarded-Proto` to HTTPS.
 
+use std::io::IsTerminal;
+
 use axum_kamal_examples::{ALLOWED_HOSTS_VAR, Config, FORCE_HTTPS_VAR, app};
 use tokio::net::TcpListener;
 use tracing::Level;
@@ -20,7 +22,10 @@ const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().with_max_level(Level::INFO).init();
+    tracing_subscriber::fmt()
+        .with_max_level(Level::INFO)
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
 
     let config = Config::from_env();
     let addr = std::env::var("ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
@@ -29,7 +34,7 @@ async fn main() -> std::io::Result<()> {
 
     println!("listening on {url}");
     println!(
-        "{ALLOWED_HOSTS_VAR}={:?} {FORCE_HTTPS_VAR}={}",
+        "{ALLOWED_HOSTS_VAR}={} {FORCE_HTTPS_VAR}={}",
         config.allowed_hosts, config.force_https
     );
     println!();

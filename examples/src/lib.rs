@@ -22,6 +22,7 @@
 //! compare the two.
 
 use std::env;
+use std::fmt;
 use std::sync::Arc;
 
 use axum::error_handling::HandleErrorLayer;
@@ -71,6 +72,13 @@ impl AllowedHosts {
                 .filter(|name| !name.is_empty())
                 .collect(),
         )
+    }
+}
+
+impl fmt::Display for AllowedHosts {
+    /// The list as [`AllowedHosts::parse`] reads it: `localhost,127.0.0.1`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(","))
     }
 }
 
