@@ -64,7 +64,14 @@ impl AppFn {
 /// `Router`, `Router<S>`, `axum::Router<S>`, `::axum::Router`, in any parentheses.
 fn is_router(ty: &Type) -> bool {
     match ty {
-        Type::Path(path) => path.qself.is_none() && path.path.segments.last().is_some_and(|last| last.ident == "Router"),
+        Type::Path(path) => {
+            path.qself.is_none()
+                && path
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|last| last.ident == "Router")
+        }
         Type::Paren(inner) => is_router(&inner.elem),
         Type::Group(inner) => is_router(&inner.elem),
         _ => false,
@@ -80,7 +87,8 @@ fn item_keyword(tokens: TokenStream) -> (Span, String) {
                 tokens.next(); // the attribute's `[..]`
             }
             TokenTree::Ident(ident) if ident == "pub" => {
-                if matches!(tokens.peek(), Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis) {
+                if matches!(tokens.peek(), Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis)
+                {
                     tokens.next(); // `(crate)`
                 }
             }

@@ -36,7 +36,9 @@ pub struct HealthPath {
 impl Args {
     pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
         let mut args = Args {
-            path: HealthPath { value: DEFAULT_PATH.to_owned() },
+            path: HealthPath {
+                value: DEFAULT_PATH.to_owned(),
+            },
             liveness: None,
             health: None,
             blocking: Vec::new(),
@@ -51,7 +53,10 @@ impl Args {
                 }
                 if !input.is_empty() {
                     if let Err(error) = input.parse::<Token![,]>() {
-                        errors.push(syn::Error::new(error.span(), "expected `,` between arguments"));
+                        errors.push(syn::Error::new(
+                            error.span(),
+                            "expected `,` between arguments",
+                        ));
                         skip_to_comma(input)?;
                         let _ = input.parse::<Option<Token![,]>>()?;
                     }
@@ -67,7 +72,10 @@ impl Args {
 
     fn parse_one(&mut self, input: ParseStream, seen: &mut HashSet<String>) -> syn::Result<()> {
         let name = input.call(Ident::parse_any).map_err(|error| {
-            syn::Error::new(error.span(), format!("expected an argument, one of {ACCEPTED}"))
+            syn::Error::new(
+                error.span(),
+                format!("expected an argument, one of {ACCEPTED}"),
+            )
         })?;
         let key = name.to_string();
         if !["path", "liveness", "health", "blocking", "allow"].contains(&key.as_str()) {
@@ -97,10 +105,12 @@ impl Args {
 }
 
 fn expect_eq(input: ParseStream, name: &Ident, example: &str) -> syn::Result<()> {
-    input
-        .parse::<Token![=]>()
-        .map(drop)
-        .map_err(|error| syn::Error::new(error.span(), format!("expected `=` after `{name}`, as in `{example}`")))
+    input.parse::<Token![=]>().map(drop).map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            format!("expected `=` after `{name}`, as in `{example}`"),
+        )
+    })
 }
 
 /// `path = "/up"` and `liveness = "/livez"`: a string literal holding a plain absolute path.
@@ -108,7 +118,9 @@ fn health_path(input: ParseStream, name: &Ident) -> syn::Result<HealthPath> {
     expect_eq(input, name, &format!("{name} = \"/healthz\""))?;
     let value: Expr = input.parse()?;
     match value {
-        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => check_path(name, &lit),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => check_path(name, &lit),
         other => Err(syn::Error::new_spanned(
             other,
             format!("`{name}` must be a string literal, as in `{name} = \"/healthz\"`"),
@@ -141,14 +153,22 @@ fn check_path(name: &Ident, lit: &LitStr) -> syn::Result<HealthPath> {
         Some("it must not contain `//`".to_owned())
     } else if let Some(bad) = value.chars().find(|&c| !is_path_char(c)) {
         Some(match bad {
-            '?' => "a query (`?`) is not part of the path; the healthcheck ignores queries".to_owned(),
+            '?' => {
+                "a query (`?`) is not part of the path; the healthcheck ignores queries".to_owned()
+            }
             '#' => "a fragment (`#`) is never sent to the server".to_owned(),
-            '{' | '}' => "captures like `{id}` match many paths; the healthcheck answers one exact path".to_owned(),
+            '{' | '}' => {
+                "captures like `{id}` match many paths; the healthcheck answers one exact path"
+                    .to_owned()
+            }
             '*' => "wildcards match many paths; the healthcheck answers one exact path".to_owned(),
             c if c.is_whitespace() => "it must not contain whitespace".to_owned(),
             c => format!("{c:?} is not allowed in a URL path; percent-encode it"),
         })
-    } else if value.split('/').any(|segment| segment == "." || segment == "..") {
+    } else if value
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
         Some("it must not contain `.` or `..` segments".to_owned())
     } else {
         None

@@ -50,10 +50,10 @@ impl Block {
                 "rejects kamal-proxy's probe, which comes from the proxy container's address, with 403".to_owned()
             }
             Block::GuardByName => {
-                "looks like a guard (its name says so) and can reject or redirect kamal-proxy's probe".to_owned()
+                "looks by its name like a guard that can reject or redirect kamal-proxy's probe".to_owned()
             }
             Block::Declared => {
-                "is declared blocking in #[kamal_app(blocking(..))] and can reject or redirect kamal-proxy's probe"
+                "is declared blocking in #[kamal_app(blocking(..))]: it can reject or redirect kamal-proxy's probe"
                     .to_owned()
             }
         }
@@ -76,12 +76,17 @@ pub enum Spelling {
 pub struct Entry {
     pub spelling: Spelling,
     pub class: Class,
-    /// The crate that provides it, for the README table.
+    /// The crate that provides it; only the README table shows it.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub from: &'static str,
 }
 
 const fn entry(spelling: Spelling, class: Class, from: &'static str) -> Entry {
-    Entry { spelling, class, from }
+    Entry {
+        spelling,
+        class,
+        from,
+    }
 }
 
 use Block::*;
@@ -91,21 +96,69 @@ use Spelling::*;
 /// Every layer the macro recognises. Constructor rows win over the type row.
 pub const TABLE: &[Entry] = &[
     // Host validation.
-    entry(Type("AllowedHostLayer"), Blocking(HostValidation), "tower_allowed_hosts"),
-    entry(Type("AllowedHostsLayer"), Blocking(HostValidation), "axum-allowed-hosts"),
-    entry(Constructor("ValidateRequestHeaderLayer", "custom"), Blocking(HostValidation), "tower-http"),
+    entry(
+        Type("AllowedHostLayer"),
+        Blocking(HostValidation),
+        "tower_allowed_hosts",
+    ),
+    entry(
+        Type("AllowedHostsLayer"),
+        Blocking(HostValidation),
+        "axum-allowed-hosts",
+    ),
+    entry(
+        Constructor("ValidateRequestHeaderLayer", "custom"),
+        Blocking(HostValidation),
+        "tower-http",
+    ),
     // HTTPS redirects.
-    entry(Type("RedirectHttpsLayer"), Blocking(HttpsRedirect), "axum-server-dual-protocol"),
-    entry(Type("SslRedirectLayer"), Blocking(HttpsRedirect), "community crates"),
-    entry(Type("HttpsRedirectLayer"), Blocking(HttpsRedirect), "community crates"),
+    entry(
+        Type("RedirectHttpsLayer"),
+        Blocking(HttpsRedirect),
+        "axum-server-dual-protocol",
+    ),
+    entry(
+        Type("SslRedirectLayer"),
+        Blocking(HttpsRedirect),
+        "community crates",
+    ),
+    entry(
+        Type("HttpsRedirectLayer"),
+        Blocking(HttpsRedirect),
+        "community crates",
+    ),
     // Authentication and authorization.
-    entry(Constructor("ValidateRequestHeaderLayer", "bearer"), Blocking(Auth), "tower-http"),
-    entry(Constructor("ValidateRequestHeaderLayer", "basic"), Blocking(Auth), "tower-http"),
-    entry(Constructor("ValidateRequestHeaderLayer", "has_header_value"), Blocking(Auth), "tower-http"),
-    entry(Type("RequireAuthorizationLayer"), Blocking(Auth), "tower-http"),
-    entry(Type("AsyncRequireAuthorizationLayer"), Blocking(Auth), "tower-http"),
+    entry(
+        Constructor("ValidateRequestHeaderLayer", "bearer"),
+        Blocking(Auth),
+        "tower-http",
+    ),
+    entry(
+        Constructor("ValidateRequestHeaderLayer", "basic"),
+        Blocking(Auth),
+        "tower-http",
+    ),
+    entry(
+        Constructor("ValidateRequestHeaderLayer", "has_header_value"),
+        Blocking(Auth),
+        "tower-http",
+    ),
+    entry(
+        Type("RequireAuthorizationLayer"),
+        Blocking(Auth),
+        "tower-http",
+    ),
+    entry(
+        Type("AsyncRequireAuthorizationLayer"),
+        Blocking(Auth),
+        "tower-http",
+    ),
     entry(Type("AuthManagerLayer"), Blocking(Auth), "axum-login"),
-    entry(Type("AuthManagerLayerBuilder"), Blocking(Auth), "axum-login"),
+    entry(
+        Type("AuthManagerLayerBuilder"),
+        Blocking(Auth),
+        "axum-login",
+    ),
     entry(Macro("login_required"), Blocking(Auth), "axum-login"),
     entry(Macro("permission_required"), Blocking(Auth), "axum-login"),
     // Rate limiting and load shedding.
@@ -115,7 +168,11 @@ pub const TABLE: &[Entry] = &[
     entry(BuilderMethod("rate_limit"), Blocking(RateLimit), "tower"),
     entry(BuilderMethod("load_shed"), Blocking(RateLimit), "tower"),
     // IP filters.
-    entry(Type("IpFilterLayer"), Blocking(IpFilter), "community crates"),
+    entry(
+        Type("IpFilterLayer"),
+        Blocking(IpFilter),
+        "community crates",
+    ),
     // Transparent: listed so the README shows them; unknown names are transparent too.
     entry(Type("TraceLayer"), Transparent, "tower-http"),
     entry(Type("RequestIdLayer"), Transparent, "tower-http"),
@@ -133,7 +190,11 @@ pub const TABLE: &[Entry] = &[
     entry(Type("RequestBodyLimitLayer"), Transparent, "tower-http"),
     entry(Type("DefaultBodyLimit"), Transparent, "axum"),
     entry(Type("NormalizePathLayer"), Transparent, "tower-http"),
-    entry(Type("PrometheusMetricLayer"), Transparent, "axum-prometheus"),
+    entry(
+        Type("PrometheusMetricLayer"),
+        Transparent,
+        "axum-prometheus",
+    ),
     entry(Type("Extension"), Transparent, "axum"),
     entry(Type("AddExtensionLayer"), Transparent, "tower-http"),
     entry(Type("HandleErrorLayer"), Transparent, "axum"),
@@ -195,7 +256,10 @@ pub enum Seen {
     /// `axum_kamal::healthcheck()`.
     Healthcheck,
     /// `Type::constructor(..)`, `Type { .. }`, `Type` (constructor absent).
-    Type { ty: Ident, constructor: Option<Ident> },
+    Type {
+        ty: Ident,
+        constructor: Option<Ident>,
+    },
     /// A `ServiceBuilder` shorthand: `.rate_limit(..)`.
     BuilderMethod(Ident),
     /// `name!(..)`.
@@ -211,10 +275,19 @@ impl Seen {
     pub fn display(&self) -> String {
         match self {
             Seen::Healthcheck => "healthcheck()".to_owned(),
-            Seen::Type { ty, constructor: Some(c) } => format!("{ty}::{c}"),
-            Seen::Type { ty, constructor: None } => ty.to_string(),
+            // The constructor is named only where it decides the class: `ValidateRequestHeaderLayer::bearer`.
+            Seen::Type {
+                ty,
+                constructor: Some(c),
+            } if lookup(|s| matches!(s, Constructor(t, k) if ty == t && c == k)).is_some() => {
+                format!("{ty}::{c}")
+            }
+            Seen::Type { ty, .. } => ty.to_string(),
             Seen::BuilderMethod(method) => format!("ServiceBuilder::{method}"),
             Seen::Macro(name) => format!("{name}!"),
+            Seen::Middleware { via, name } if *via == "from_extractor" => {
+                format!("{via}::<{name}>()")
+            }
             Seen::Middleware { via, name } => format!("{via}({name})"),
             Seen::Opaque(text) => text.clone(),
         }
@@ -224,7 +297,9 @@ impl Seen {
     fn key(&self) -> Option<&Ident> {
         match self {
             Seen::Type { ty, .. } => Some(ty),
-            Seen::BuilderMethod(name) | Seen::Macro(name) | Seen::Middleware { name, .. } => Some(name),
+            Seen::BuilderMethod(name) | Seen::Macro(name) | Seen::Middleware { name, .. } => {
+                Some(name)
+            }
             Seen::Healthcheck | Seen::Opaque(_) => None,
         }
     }
@@ -256,15 +331,22 @@ impl Overrides<'_> {
             Seen::BuilderMethod(method) => {
                 lookup(|s| matches!(s, BuilderMethod(m) if method == m)).unwrap_or(Transparent)
             }
-            Seen::Macro(name) => lookup(|s| matches!(s, Macro(m) if name == m)).unwrap_or(Transparent),
-            Seen::Middleware { name, .. } if is_guard_name(&name.to_string()) => Blocking(GuardByName),
+            Seen::Macro(name) => {
+                lookup(|s| matches!(s, Macro(m) if name == m)).unwrap_or(Transparent)
+            }
+            Seen::Middleware { name, .. } if is_guard_name(&name.to_string()) => {
+                Blocking(GuardByName)
+            }
             Seen::Middleware { .. } | Seen::Opaque(_) => Transparent,
         }
     }
 }
 
 fn lookup(spelled: impl Fn(Spelling) -> bool) -> Option<Class> {
-    TABLE.iter().find(|entry| spelled(entry.spelling)).map(|entry| entry.class)
+    TABLE
+        .iter()
+        .find(|entry| spelled(entry.spelling))
+        .map(|entry| entry.class)
 }
 
 /// Whether a middleware name says it guards, by [`GUARD_WORDS`].
@@ -286,7 +368,9 @@ fn words(name: &str) -> Vec<String> {
         let next = chars.get(i + 1);
         let starts_word = c.is_uppercase()
             && previous.is_some_and(|p| {
-                p.is_lowercase() || p.is_ascii_digit() || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
+                p.is_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_uppercase() && next.is_some_and(|n| n.is_lowercase()))
             });
         if (c == '_' || starts_word) && !current.is_empty() {
             words.push(std::mem::take(&mut current));
@@ -307,12 +391,48 @@ mod tests {
 
     #[test]
     fn guard_names() {
-        for guard in ["require_https", "check_allowed_host", "RequireAuth", "admin_only", "rate_limit_by_ip"] {
+        for guard in [
+            "require_https",
+            "check_allowed_host",
+            "RequireAuth",
+            "admin_only",
+            "rate_limit_by_ip",
+        ] {
             assert!(is_guard_name(guard), "{guard} should be a guard");
         }
-        for harmless in ["security_headers", "log_requests", "add_request_id", "track_metrics", "author_header"] {
+        for harmless in [
+            "security_headers",
+            "log_requests",
+            "add_request_id",
+            "track_metrics",
+            "author_header",
+        ] {
             assert!(!is_guard_name(harmless), "{harmless} should be transparent");
         }
+    }
+
+    /// The README shows the table; this keeps the two in step. On failure, paste the printed table.
+    #[test]
+    fn readme_shows_the_table() {
+        let mut table = String::from("| layer | class | from |\n|---|---|---|\n");
+        for entry in TABLE {
+            let layer = match entry.spelling {
+                Type(ty) => format!("`{ty}`"),
+                Constructor(ty, constructor) => format!("`{ty}::{constructor}`"),
+                BuilderMethod(method) => format!("`ServiceBuilder::{method}`"),
+                Macro(name) => format!("`{name}!`"),
+            };
+            let class = match entry.class {
+                Blocking(block) => format!("blocking: {block:?}"),
+                other => format!("{other:?}").to_lowercase(),
+            };
+            table.push_str(&format!("| {layer} | {class} | {} |\n", entry.from));
+        }
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&table),
+            "README.md should contain this table:\n{table}"
+        );
     }
 
     #[test]

@@ -3,11 +3,13 @@
 
 use std::fmt::Display;
 
-use proc_macro2::Span;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::ToTokens;
 
 #[derive(Default)]
 pub struct Errors {
     errors: Vec<syn::Error>,
+    reported: Vec<String>,
 }
 
 impl Errors {
@@ -15,12 +17,14 @@ impl Errors {
         self.errors.push(error);
     }
 
-    /// An error at `span`, once: a step shared by two returned routers is reported once.
-    pub fn at(&mut self, span: Span, message: impl Display) {
-        let error = syn::Error::new(span, message);
-        let key = |error: &syn::Error| format!("{:?} {error}", error.span());
-        if !self.errors.iter().any(|seen| key(seen) == key(&error)) {
-            self.push(error);
+    /// An error underlining `location`, once: a step shared by two returned
+    /// routers is reported once.
+    pub fn at(&mut self, location: impl Into<Location>, message: impl Display) {
+        let location = location.into();
+        let key = format!("{:?} {:?} {message}", location.first, location.last);
+        if !self.reported.contains(&key) {
+            self.reported.push(key);
+            self.push(syn::Error::new_spanned(location, message));
         }
     }
 
@@ -34,5 +38,47 @@ impl Errors {
             all.combine(next);
             all
         })
+    }
+}
+
+/// A piece of the user's code an error underlines, from its first token to its
+/// last (a single `Span` only covers one token on stable Rust).
+#[derive(Clone, Copy, Debug)]
+pub struct Location {
+    first: Span,
+    last: Span,
+}
+
+impl Location {
+    pub fn of(code: &impl ToTokens) -> Location {
+        let mut tokens = code.to_token_stream().into_iter();
+        let first = tokens
+            .next()
+            .map_or_else(Span::call_site, |token| token.span());
+        let last = tokens.last().map_or(first, |token| token.span());
+        Location { first, last }
+    }
+
+    pub fn between(first: Span, last: Span) -> Location {
+        Location { first, last }
+    }
+}
+
+impl From<Span> for Location {
+    fn from(span: Span) -> Location {
+        Location::between(span, span)
+    }
+}
+
+/// Two tokens carrying the spans, so `syn::Error::new_spanned` underlines the range.
+impl ToTokens for Location {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(
+            [
+                Ident::new("first", self.first),
+                Ident::new("last", self.last),
+            ]
+            .map(|ident| ident.into_token_stream()),
+        );
     }
 }

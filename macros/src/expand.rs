@@ -20,7 +20,10 @@ pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
     let Some(function) = AppFn::parse(item.clone(), &mut errors) else {
         return with_errors(item, errors);
     };
-    let overrides = Overrides { blocking: &args.blocking, allow: &args.allow };
+    let overrides = Overrides {
+        blocking: &args.blocking,
+        allow: &args.allow,
+    };
     let app = reader::read(&function.item.block, overrides);
     valid::check(&app, &args, &mut errors);
     if errors.is_empty() {
@@ -44,7 +47,10 @@ struct Emit<'a> {
 
 impl<'a> Emit<'a> {
     fn new(args: &'a Args) -> Self {
-        Emit { args, health: Ident::new("__kamal_health", Span::mixed_site()) }
+        Emit {
+            args,
+            health: Ident::new("__kamal_health", Span::mixed_site()),
+        }
     }
 
     fn function(mut self, function: AppFn, places_healthcheck: bool) -> TokenStream {
@@ -79,7 +85,8 @@ impl<'a> Emit<'a> {
     /// A `HealthcheckLayer` answering at the macro's path, with its options.
     fn configure(&self, layer: TokenStream, span: Span) -> TokenStream {
         let path = &self.args.path.value;
-        let mut layer = quote_spanned!(span=> ::axum_kamal::HealthcheckLayer::with_path(#layer, #path));
+        let mut layer =
+            quote_spanned!(span=> ::axum_kamal::HealthcheckLayer::with_path(#layer, #path));
         if let Some(liveness) = &self.args.liveness {
             let liveness = &liveness.value;
             layer = quote_spanned!(span=> #layer.liveness(#liveness));

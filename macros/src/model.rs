@@ -3,9 +3,8 @@
 //! (`reader.rs`) fills it in, the checks (`valid.rs`) read it, and the
 //! expansion (`expand.rs`) uses it to choose where the healthcheck goes.
 
-use proc_macro2::Span;
-
 use crate::classes::{Class, Seen};
+use crate::ctxt::Location;
 
 /// A router as built by a chain of calls, in build order. What the reader
 /// cannot follow is an [`Step::Opaque`] step, never a guess.
@@ -17,19 +16,25 @@ pub struct Router {
 #[derive(Clone, Debug)]
 pub enum Step {
     /// `.route(path, ..)` or `.route_service(path, ..)`; `path` is `None` when not a literal.
-    Route { path: Option<String>, span: Span },
+    Route {
+        path: Option<String>,
+        span: Location,
+    },
     /// `.fallback(..)` or `.fallback_service(..)`.
-    Fallback { span: Span },
+    Fallback { span: Location },
     /// `.layer(..)` (wraps the routes and the fallback that exist now) or
     /// `.route_layer(..)` (matched routes only, never the fallback).
-    Layer { stack: Vec<Layer>, routes_only: bool },
+    Layer {
+        stack: Vec<Layer>,
+        routes_only: bool,
+    },
     /// `.merge(other)`.
-    Merge { router: Router, span: Span },
+    Merge { router: Router, span: Location },
     /// `.nest(prefix, router)`; `.nest_service(prefix, service)` has no router.
     Nest {
         prefix: Option<String>,
         router: Option<Router>,
-        span: Span,
+        span: Location,
     },
     /// Something that may change routes, fallback or layers in ways the reader cannot see.
     Opaque,
@@ -40,7 +45,7 @@ pub enum Step {
 pub struct Layer {
     pub seen: Seen,
     pub class: Class,
-    pub span: Span,
+    pub span: Location,
     /// Layers written in one `.layer(..)` argument (a `ServiceBuilder`) share a group.
     pub group: usize,
     /// Whether it came from a `ServiceBuilder` (top-to-bottom) rather than
@@ -54,7 +59,7 @@ pub struct Layer {
 pub struct App {
     pub returned: Vec<Router>,
     /// Spans of every `healthcheck()` call the function makes.
-    pub explicit_healthchecks: Vec<Span>,
+    pub explicit_healthchecks: Vec<Location>,
 }
 
 impl App {
@@ -77,8 +82,15 @@ impl Router {
         self.steps
             .iter()
             .map(|step| match step {
-                Step::Layer { stack, .. } => stack.iter().filter(|layer| layer.class == Class::Healthcheck).count(),
-                Step::Merge { router, .. } | Step::Nest { router: Some(router), .. } => router.healthchecks(),
+                Step::Layer { stack, .. } => stack
+                    .iter()
+                    .filter(|layer| layer.class == Class::Healthcheck)
+                    .count(),
+                Step::Merge { router, .. }
+                | Step::Nest {
+                    router: Some(router),
+                    ..
+                } => router.healthchecks(),
                 _ => 0,
             })
             .sum()

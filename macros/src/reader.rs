@@ -4,13 +4,15 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::Span;
 use quote::ToTokens;
-use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
-use syn::{Block, Expr, ExprCall, ExprLit, ExprMethodCall, GenericArgument, Ident, Lit, Pat, PathArguments, Stmt, Type};
+use syn::{
+    Block, Expr, ExprCall, ExprLit, ExprMethodCall, GenericArgument, Ident, Lit, Pat,
+    PathArguments, Stmt, Type,
+};
 
 use crate::classes::{Overrides, Seen};
+use crate::ctxt::Location;
 use crate::model::{App, Layer, Router, Step};
 
 /// Whether `call` is `healthcheck()` (any path to it, no arguments): the user's
@@ -65,7 +67,8 @@ impl Reader<'_> {
                 Stmt::Expr(Expr::Assign(assign), _) if ident_of(&assign.left).is_some() => {
                     self.nested(&assign.right);
                     let binding = self.binding(&assign.right);
-                    self.bindings.insert(ident_of(&assign.left).unwrap_or_default(), binding);
+                    self.bindings
+                        .insert(ident_of(&assign.left).unwrap_or_default(), binding);
                 }
                 Stmt::Expr(Expr::Return(ret), _) => {
                     if let Some(value) = &ret.expr {
@@ -102,7 +105,13 @@ impl Reader<'_> {
         let mut found = Nested::default();
         found.visit_expr(expr);
         for name in found.assigned {
-            self.bindings.insert(name, Binding { router: Router::opaque(), layers: Vec::new() });
+            self.bindings.insert(
+                name,
+                Binding {
+                    router: Router::opaque(),
+                    layers: Vec::new(),
+                },
+            );
         }
         for value in found.returns {
             let router = self.router(&value);
@@ -145,28 +154,35 @@ impl Reader<'_> {
     /// What one `Router` method call adds; `None` for calls that change nothing the probe sees.
     fn step(&mut self, call: &ExprMethodCall) -> Option<Step> {
         let arg = |index: usize| call.args.iter().nth(index);
+        // `.fallback(handler)`, from the method name to the closing parenthesis.
+        let call_location = Location::between(call.method.span(), call.paren_token.span.close());
         let literal_arg = |index: usize| arg(index).and_then(string_literal);
         let step = match call.method.to_string().as_str() {
             "route" | "route_service" => Step::Route {
                 path: literal_arg(0),
-                span: arg(0).map_or(call.method.span(), Spanned::span),
+                span: arg(0).map_or(call_location, Location::of),
             },
-            "fallback" | "fallback_service" => Step::Fallback { span: call.method.span() },
+            "fallback" | "fallback_service" => Step::Fallback {
+                span: call_location,
+            },
             "layer" | "route_layer" => {
                 let group = self.group();
                 Step::Layer {
-                    stack: arg(0).map(|layer| self.stack(layer, group, false)).unwrap_or_default(),
+                    stack: arg(0)
+                        .map(|layer| self.stack(layer, group, false))
+                        .unwrap_or_default(),
                     routes_only: call.method == "route_layer",
                 }
             }
             "merge" => Step::Merge {
                 router: arg(0).map_or_else(Router::opaque, |other| self.router(other)),
-                span: call.method.span(),
+                span: call_location,
             },
             "nest" | "nest_service" => Step::Nest {
                 prefix: literal_arg(0),
-                router: (call.method == "nest").then(|| arg(1).map_or_else(Router::opaque, |inner| self.router(inner))),
-                span: call.method.span(),
+                router: (call.method == "nest")
+                    .then(|| arg(1).map_or_else(Router::opaque, |inner| self.router(inner))),
+                span: call_location,
             },
             "with_state" | "method_not_allowed_fallback" | "clone" => return None,
             _ => Step::Opaque,
@@ -177,7 +193,9 @@ impl Reader<'_> {
     /// The layers one `.layer(..)` argument adds, in execution order.
     fn stack(&mut self, expr: &Expr, group: usize, in_builder: bool) -> Vec<Layer> {
         match expr {
-            Expr::MethodCall(call) if call.method == "clone" => self.stack(&call.receiver, group, in_builder),
+            Expr::MethodCall(call) if call.method == "clone" => {
+                self.stack(&call.receiver, group, in_builder)
+            }
             Expr::MethodCall(call) if chain_root_is(&call.receiver, "ServiceBuilder") => {
                 // ServiceBuilder: the receiver's layers run first, top to bottom.
                 let mut stack = self.stack(&call.receiver, group, true);
@@ -188,28 +206,46 @@ impl Reader<'_> {
                         }
                     }
                     "into_inner" | "check_clone" | "check_service_clone" | "check_service" => {}
-                    _ => stack.push(self.layer(Seen::BuilderMethod(call.method.clone()), call.method.span(), group, true)),
+                    _ => {
+                        let location =
+                            Location::between(call.method.span(), call.paren_token.span.close());
+                        stack.push(self.layer(
+                            Seen::BuilderMethod(call.method.clone()),
+                            location,
+                            group,
+                            true,
+                        ));
+                    }
                 }
                 stack
             }
-            Expr::Call(call) if last_ident(&call.func).is_some_and(|ident| ident == "Some") && call.args.len() == 1 => {
+            Expr::Call(call)
+                if last_ident(&call.func).is_some_and(|ident| ident == "Some")
+                    && call.args.len() == 1 =>
+            {
                 self.stack(&call.args[0], group, in_builder)
             }
             Expr::Call(call) if is_service_builder_new(&call.func) => Vec::new(),
-            Expr::Path(_) if ident_of(expr).is_some_and(|name| self.bindings.contains_key(&name)) => {
+            Expr::Path(_)
+                if ident_of(expr).is_some_and(|name| self.bindings.contains_key(&name)) =>
+            {
                 let name = ident_of(expr).unwrap_or_default();
                 // Keep each layer's own span; it now runs wherever this `.layer(..)` puts it.
-                let regroup = |layer: &Layer| Layer { group, in_builder: in_builder || layer.in_builder, ..layer.clone() };
+                let regroup = |layer: &Layer| Layer {
+                    group,
+                    in_builder: in_builder || layer.in_builder,
+                    ..layer.clone()
+                };
                 self.bindings[&name].layers.iter().map(regroup).collect()
             }
             Expr::Paren(inner) => self.stack(&inner.expr, group, in_builder),
             Expr::Group(inner) => self.stack(&inner.expr, group, in_builder),
             Expr::Reference(inner) => self.stack(&inner.expr, group, in_builder),
-            _ => vec![self.layer(seen(expr), expr.span(), group, in_builder)],
+            _ => vec![self.layer(seen(expr), Location::of(expr), group, in_builder)],
         }
     }
 
-    fn layer(&self, seen: Seen, span: Span, group: usize, in_builder: bool) -> Layer {
+    fn layer(&self, seen: Seen, span: Location, group: usize, in_builder: bool) -> Layer {
         Layer {
             class: self.overrides.classify(&seen),
             seen,
@@ -249,20 +285,31 @@ fn seen_call(path: &syn::Path, call: &ExprCall) -> Seen {
     };
     match last.ident.to_string().as_str() {
         "from_fn" | "from_fn_with_state" => match call.args.last().and_then(ident_of_path_expr) {
-            Some(name) => Seen::Middleware { via: "from_fn", name },
+            Some(name) => Seen::Middleware {
+                via: "from_fn",
+                name,
+            },
             None => opaque_call(call),
         },
-        "from_extractor" | "from_extractor_with_state" => match first_type_argument(&last.arguments) {
-            Some(name) => Seen::Middleware { via: "from_extractor", name },
-            None => opaque_call(call),
-        },
-        _ => {
-            let segments: Vec<&Ident> = path.segments.iter().map(|segment| &segment.ident).collect();
-            match segments.as_slice() {
-                [.., ty, constructor] if is_type_name(ty) && !is_type_name(constructor) => Seen::Type {
-                    ty: (*ty).clone(),
-                    constructor: Some((*constructor).clone()),
+        "from_extractor" | "from_extractor_with_state" => {
+            match first_type_argument(&last.arguments) {
+                Some(name) => Seen::Middleware {
+                    via: "from_extractor",
+                    name,
                 },
+                None => opaque_call(call),
+            }
+        }
+        _ => {
+            let segments: Vec<&Ident> =
+                path.segments.iter().map(|segment| &segment.ident).collect();
+            match segments.as_slice() {
+                [.., ty, constructor] if is_type_name(ty) && !is_type_name(constructor) => {
+                    Seen::Type {
+                        ty: (*ty).clone(),
+                        constructor: Some((*constructor).clone()),
+                    }
+                }
                 _ => type_named(path, None).unwrap_or_else(|| opaque_call(call)),
             }
         }
@@ -272,11 +319,16 @@ fn seen_call(path: &syn::Path, call: &ExprCall) -> Seen {
 /// `Name` when the path's last segment is a type (CamelCase) name.
 fn type_named(path: &syn::Path, constructor: Option<Ident>) -> Option<Seen> {
     let ty = &path.segments.last()?.ident;
-    is_type_name(ty).then(|| Seen::Type { ty: ty.clone(), constructor })
+    is_type_name(ty).then(|| Seen::Type {
+        ty: ty.clone(),
+        constructor,
+    })
 }
 
 fn is_type_name(ident: &Ident) -> bool {
-    ident.to_string().starts_with(|c: char| c.is_ascii_uppercase())
+    ident
+        .to_string()
+        .starts_with(|c: char| c.is_ascii_uppercase())
 }
 
 fn opaque(expr: &Expr) -> Seen {
@@ -289,16 +341,24 @@ fn opaque_call(call: &ExprCall) -> Seen {
 
 /// `Extractor` in `from_extractor::<Extractor>()`.
 fn first_type_argument(arguments: &PathArguments) -> Option<Ident> {
-    let PathArguments::AngleBracketed(generics) = arguments else { return None };
+    let PathArguments::AngleBracketed(generics) = arguments else {
+        return None;
+    };
     generics.args.iter().find_map(|argument| match argument {
-        GenericArgument::Type(Type::Path(ty)) => ty.path.segments.last().map(|segment| segment.ident.clone()),
+        GenericArgument::Type(Type::Path(ty)) => {
+            ty.path.segments.last().map(|segment| segment.ident.clone())
+        }
         _ => None,
     })
 }
 
 fn ident_of_path_expr(expr: &Expr) -> Option<Ident> {
     match expr {
-        Expr::Path(path) => path.path.segments.last().map(|segment| segment.ident.clone()),
+        Expr::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map(|segment| segment.ident.clone()),
         _ => None,
     }
 }
@@ -328,7 +388,9 @@ fn binding_name(pat: &Pat) -> Option<String> {
 
 fn string_literal(expr: &Expr) -> Option<String> {
     match expr {
-        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => Some(lit.value()),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Some(lit.value()),
         _ => None,
     }
 }
@@ -360,7 +422,9 @@ fn chain_root_is(expr: &Expr, ty: &str) -> bool {
 
 impl Router {
     fn opaque() -> Router {
-        Router { steps: vec![Step::Opaque] }
+        Router {
+            steps: vec![Step::Opaque],
+        }
     }
 }
 
@@ -393,13 +457,13 @@ impl<'ast> Visit<'ast> for Nested {
 /// Every `healthcheck()` call, wherever it is (closures included).
 #[derive(Default)]
 struct HealthcheckCalls {
-    spans: Vec<Span>,
+    spans: Vec<Location>,
 }
 
 impl<'ast> Visit<'ast> for HealthcheckCalls {
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
         if is_healthcheck_call(call) {
-            self.spans.push(call.span());
+            self.spans.push(Location::of(call));
         }
         visit::visit_expr_call(self, call);
     }

@@ -2,11 +2,9 @@
 //! user places `healthcheck()` themselves, every blocking layer that runs
 //! before it and every step that routes the probe around it.
 
-use proc_macro2::Span;
-
 use crate::attr::Args;
 use crate::classes::{Class, Seen};
-use crate::ctxt::Errors;
+use crate::ctxt::{Errors, Location};
 use crate::model::{App, Layer, Router, Step};
 
 pub fn check(app: &App, args: &Args, errors: &mut Errors) {
@@ -17,9 +15,9 @@ pub fn check(app: &App, args: &Args, errors: &mut Errors) {
                 errors.at(
                     span,
                     format!(
-                        "`{path}` is the healthcheck path of #[kamal_app], which answers GET and HEAD there \
-                         before any layer runs, so this route would never see them; remove the route, or move \
-                         the healthcheck with #[kamal_app(path = \"/healthz\")]",
+                        "`{path}` is the healthcheck path of #[kamal_app]: it answers GET and HEAD there before \
+                         any layer runs, so this route would never see them\n\
+                         help: remove the route, or move the healthcheck with #[kamal_app(path = \"/healthz\")]",
                         path = health.value
                     ),
                 );
@@ -32,15 +30,24 @@ pub fn check(app: &App, args: &Args, errors: &mut Errors) {
 }
 
 /// Calls `found` with the span of each route or nested service the router puts at `path`.
-fn routes_at(router: &Router, prefix: &str, path: &str, found: &mut impl FnMut(Span)) {
+fn routes_at(router: &Router, prefix: &str, path: &str, found: &mut impl FnMut(Location)) {
     for step in &router.steps {
         match step {
-            Step::Route { path: Some(route), span } if join(prefix, route) == path => found(*span),
+            Step::Route {
+                path: Some(route),
+                span,
+            } if join(prefix, route) == path => found(*span),
             Step::Merge { router, .. } => routes_at(router, prefix, path, found),
-            Step::Nest { prefix: Some(nested), router: Some(router), .. } => {
-                routes_at(router, &join(prefix, nested), path, found)
-            }
-            Step::Nest { prefix: Some(nested), router: None, span } if join(prefix, nested) == path => found(*span),
+            Step::Nest {
+                prefix: Some(nested),
+                router: Some(router),
+                ..
+            } => routes_at(router, &join(prefix, nested), path, found),
+            Step::Nest {
+                prefix: Some(nested),
+                router: None,
+                span,
+            } if join(prefix, nested) == path => found(*span),
             _ => {}
         }
     }
@@ -69,10 +76,10 @@ fn check_order(router: &Router, app: &App, path: &str, errors: &mut Errors) {
             Some(span) => errors.at(
                 span,
                 format!(
-                    "kamal-proxy's probe for `{path}` ends up here, past the explicit healthcheck(): \
-                     `.layer(healthcheck())` wraps only the routes and fallback that exist when it is called, \
-                     and this comes after it; add this before `.layer(healthcheck())`, or drop the explicit \
-                     healthcheck() and let #[kamal_app] place it"
+                    "kamal-proxy's probe for `{path}` ends up here, past the explicit healthcheck(), and never \
+                     gets a healthcheck answer\n\
+                     help: `.layer(healthcheck())` wraps only the routes and fallback that exist when it is \
+                     called; add this before it, or drop the explicit healthcheck() and let #[kamal_app] place it"
                 ),
             ),
             None => {
@@ -81,9 +88,10 @@ fn check_order(router: &Router, app: &App, path: &str, errors: &mut Errors) {
                         *span,
                         format!(
                             "kamal-proxy's probe for `{path}` never passes this healthcheck(): it does not wrap \
-                             the fallback or route that receives the probe (`.route_layer()` wraps matched routes \
-                             only; a merged router's layers do not wrap the outer fallback); apply it with \
-                             `.layer(healthcheck())` on the returned router, or drop it and let #[kamal_app] place it"
+                             the fallback or route that receives the probe\n\
+                             help: `.route_layer()` wraps matched routes only, and a merged router's layers do not \
+                             wrap the outer fallback; apply it with `.layer(healthcheck())` on the returned router, \
+                             or drop it and let #[kamal_app] place it"
                         ),
                     );
                 }
@@ -96,19 +104,26 @@ fn check_order(router: &Router, app: &App, path: &str, errors: &mut Errors) {
 fn blocked_message(layer: &Layer, outcome: String, healthcheck: &Layer) -> String {
     let name = layer.seen.display();
     let fix = if layer.in_builder && healthcheck.in_builder && layer.group == healthcheck.group {
-        "ServiceBuilder layers run top-to-bottom: move `.layer(healthcheck())` above it in the builder"
+        "ServiceBuilder layers run top-to-bottom: move `.layer(healthcheck())` above this layer in the builder"
     } else {
-        ".layer() calls run bottom-to-top (the last call runs first): move `.layer(healthcheck())` below it"
+        ".layer() calls run bottom-to-top (the last call runs first): move `.layer(healthcheck())` below this one"
     };
     let silence = match &layer.seen {
-        Seen::Middleware { name, .. } if !matches!(layer.class, Class::Blocking(crate::classes::Block::Declared)) => {
-            format!("; if `{name}` lets the probe through, say so with #[kamal_app(allow({name}))]")
+        Seen::Middleware { name, .. }
+            if !matches!(
+                layer.class,
+                Class::Blocking(crate::classes::Block::Declared)
+            ) =>
+        {
+            format!(
+                "\nnote: if `{name}` lets the probe through, say so with #[kamal_app(allow({name}))]"
+            )
         }
         _ => String::new(),
     };
     format!(
-        "`{name}` runs before the healthcheck: it {outcome} before the healthcheck can answer; \
-         fix: {fix}, or drop the explicit healthcheck() and let #[kamal_app] place it first{silence}"
+        "`{name}` runs before the healthcheck and {outcome} before the healthcheck can answer\n\
+         help: {fix}, or drop the explicit healthcheck() and let #[kamal_app] place it first{silence}"
     )
 }
 
@@ -120,7 +135,7 @@ struct Probe<'m> {
     /// False once something the model cannot see may have rerouted the probe.
     certain: bool,
     /// The step that routed the probe away from a `healthcheck()` wrapping its old endpoint.
-    displaced_by: Option<Span>,
+    displaced_by: Option<Location>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -148,7 +163,10 @@ impl<'m> Probe<'m> {
         };
         for step in &router.steps {
             match step {
-                Step::Route { path: Some(route), span } => match route_match(route, path) {
+                Step::Route {
+                    path: Some(route),
+                    span,
+                } => match route_match(route, path) {
                     Match::Yes(rank) if Endpoint::Route(rank) > probe.endpoint => {
                         probe.move_to(Endpoint::Route(rank), Vec::new(), *span)
                     }
@@ -168,8 +186,14 @@ impl<'m> Probe<'m> {
                 }
                 Step::Merge { router, span } => probe.take_over(Probe::trace(router, path), *span),
                 Step::Nest { prefix: None, .. } => probe.lose_sight(),
-                Step::Nest { prefix: Some(prefix), router, span } => {
-                    let Some(rest) = under_prefix(path, prefix) else { continue };
+                Step::Nest {
+                    prefix: Some(prefix),
+                    router,
+                    span,
+                } => {
+                    let Some(rest) = under_prefix(path, prefix) else {
+                        continue;
+                    };
                     match router {
                         Some(router) => probe.take_over(Probe::trace(router, &rest), *span),
                         None => probe.move_to(Endpoint::Route(Rank::CatchAll), Vec::new(), *span),
@@ -180,8 +204,12 @@ impl<'m> Probe<'m> {
         probe
     }
 
-    fn move_to(&mut self, endpoint: Endpoint, layers: Vec<&'m Layer>, span: Span) {
-        if self.layers.iter().any(|layer| layer.class == Class::Healthcheck) {
+    fn move_to(&mut self, endpoint: Endpoint, layers: Vec<&'m Layer>, span: Location) {
+        if self
+            .layers
+            .iter()
+            .any(|layer| layer.class == Class::Healthcheck)
+        {
             self.displaced_by = Some(span);
         }
         self.endpoint = endpoint;
@@ -190,7 +218,7 @@ impl<'m> Probe<'m> {
 
     /// A merged or nested router takes the probe when it routes it more specifically
     /// (axum keeps a router's default fallback only when the other has none of its own).
-    fn take_over(&mut self, other: Probe<'m>, span: Span) {
+    fn take_over(&mut self, other: Probe<'m>, span: Location) {
         if !other.certain {
             self.lose_sight();
         } else if other.endpoint > self.endpoint && other.endpoint != Endpoint::DefaultFallback {
@@ -222,9 +250,15 @@ fn route_match(pattern: &str, path: &str) -> Match {
     for segment in pattern.split('/') {
         if segment.starts_with("{*") && segment.ends_with('}') {
             let rest: Vec<&str> = wanted.collect();
-            return if rest.iter().any(|s| !s.is_empty()) { Match::Yes(Rank::CatchAll) } else { Match::No };
+            return if rest.iter().any(|s| !s.is_empty()) {
+                Match::Yes(Rank::CatchAll)
+            } else {
+                Match::No
+            };
         }
-        let Some(actual) = wanted.next() else { return Match::No };
+        let Some(actual) = wanted.next() else {
+            return Match::No;
+        };
         if is_capture(segment) {
             if actual.is_empty() {
                 return Match::No;
@@ -236,7 +270,11 @@ fn route_match(pattern: &str, path: &str) -> Match {
             return Match::No;
         }
     }
-    if wanted.next().is_some() { Match::No } else { Match::Yes(rank) }
+    if wanted.next().is_some() {
+        Match::No
+    } else {
+        Match::Yes(rank)
+    }
 }
 
 /// A whole-segment capture, `{id}`.

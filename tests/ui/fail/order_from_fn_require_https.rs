@@ -1,0 +1,19 @@
+//! An HTTPS redirect written as `from_fn(require_https)` runs first.
+#[path = "../support/mod.rs"]
+mod support;
+
+use axum::middleware::from_fn;
+use axum::{Router, routing::get};
+use axum_kamal::{healthcheck, kamal_app};
+
+#[kamal_app]
+fn app() -> Router {
+    Router::new()
+        .route("/", get(support::home))
+        .layer(healthcheck())
+        .layer(from_fn(support::require_https))
+}
+
+fn main() {
+    let _ = app();
+}

@@ -1,0 +1,18 @@
+//! Assignments to a `mut` router and an explicit `return`.
+#[path = "../support/mod.rs"]
+mod support;
+
+use axum::middleware::from_fn;
+use axum::{Router, routing::get};
+use axum_kamal::{healthcheck, kamal_app};
+
+#[kamal_app]
+fn app() -> Router {
+    let mut app = Router::new().route("/", get(support::home));
+    app = app.layer(healthcheck());
+    return app.layer(from_fn(support::require_https));
+}
+
+fn main() {
+    let _ = app();
+}

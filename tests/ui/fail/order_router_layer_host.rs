@@ -1,0 +1,25 @@
+//! A later `.layer()` runs first: host validation outside an explicit healthcheck().
+#[path = "../support/mod.rs"]
+mod support;
+
+use axum::{Router, routing::get};
+use axum_kamal::{healthcheck, kamal_app};
+use axum::error_handling::HandleErrorLayer;
+use tower::ServiceBuilder;
+use tower_allowed_hosts::AllowedHostLayer;
+
+#[kamal_app]
+fn app() -> Router {
+    Router::new()
+        .route("/", get(support::home))
+        .layer(healthcheck())
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(support::bad_request))
+                .layer(AllowedHostLayer::new("example.com")),
+        )
+}
+
+fn main() {
+    let _ = app();
+}
