@@ -125,6 +125,8 @@ mod health;
 mod layer;
 mod response;
 mod shutdown;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// Attribute for the function that builds your `axum::Router`: wraps the
 /// returned router in [`HealthcheckLayer`] as its outermost layer.
