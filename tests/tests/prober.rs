@@ -32,10 +32,11 @@ fn prober() -> KamalProber {
 /// id is an allowed host (so the probe passes host validation) and HTTPS is
 /// forced, as when `FORCE_HTTPS=1`.
 fn force_https_config() -> Config {
-    let mut config = Config::default();
-    config.allowed_hosts = AllowedHosts::parse("7c7168a662c1");
-    config.force_https = true;
-    config
+    Config {
+        allowed_hosts: AllowedHosts::parse("7c7168a662c1"),
+        force_https: true,
+        ..Config::default()
+    }
 }
 
 #[track_caller]
