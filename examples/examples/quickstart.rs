@@ -4,16 +4,26 @@
 //! cargo run --example quickstart                 # http://127.0.0.1:3000
 //! ADDR=0.0.0.0:3000 cargo run --example quickstart
 //! ALLOWED_HOSTS=example.com FORCE_HTTPS=1 cargo run --example quickstart
+//! DATABASE_ADDR=127.0.0.1:5432 HEALTH_SECRET=change-me cargo run --example quickstart
 //! ```
 //!
 //! `ADDR` is the listen address (default `127.0.0.1:3000`; port `0` picks a
 //! free one), `ALLOWED_HOSTS` the comma-separated host names accepted in
 //! `Host` (default `localhost,127.0.0.1`, any port) and `FORCE_HTTPS` also
 //! redirects requests without `X-Forwarded-Proto` to HTTPS.
+//!
+//! `DATABASE_ADDR` (`host:port`, optional) makes `/up` answer `503` while no
+//! TCP connection to it can be opened; `HEALTH_SECRET` (optional) unlocks a
+//! JSON report on `/up` for requests carrying it in `x-health-secret`.
+//! `/livez` always answers `200`. On `SIGTERM` or Ctrl-C, `/up` answers `503`
+//! while in-flight requests finish, then the server exits.
 
 use std::io::IsTerminal;
 
-use axum_kamal_examples::{ALLOWED_HOSTS_VAR, Config, FORCE_HTTPS_VAR, app};
+use axum_kamal_examples::{
+    ALLOWED_HOSTS_VAR, Config, DATABASE_ADDR_VAR, FORCE_HTTPS_VAR, HEALTH_SECRET_HEADER,
+    HEALTH_SECRET_VAR, LIVENESS_PATH, app,
+};
 use tokio::net::TcpListener;
 use tracing::Level;
 
@@ -37,6 +47,16 @@ async fn main() -> std::io::Result<()> {
         "{ALLOWED_HOSTS_VAR}={} {FORCE_HTTPS_VAR}={}",
         config.allowed_hosts, config.force_https
     );
+    match &config.database_addr {
+        Some(addr) => println!("{DATABASE_ADDR_VAR}={addr}: /up answers 503 while it refuses TCP"),
+        None => println!("{DATABASE_ADDR_VAR} unset: no dependency check"),
+    }
+    let secret_set = if config.health_secret.is_some() {
+        "set"
+    } else {
+        "unset"
+    };
+    println!("{HEALTH_SECRET_VAR} {secret_set}");
     println!();
     println!("kamal-proxy's healthcheck, byte for byte (200 OK):");
     println!(
@@ -49,13 +69,19 @@ async fn main() -> std::io::Result<()> {
     );
     println!("  curl -i -H 'Host: localhost' {url}/");
     println!("  curl -i -H 'Host: localhost' -H 'X-Forwarded-Proto: http' {url}/");
+    println!("liveness, never runs checks (200):");
+    println!("  curl -i {url}{LIVENESS_PATH}");
+    if config.health_secret.is_some() {
+        println!("the JSON health report:");
+        println!("  curl -i -H \"{HEALTH_SECRET_HEADER}: ${HEALTH_SECRET_VAR}\" {url}/up");
+    }
+    println!("SIGTERM or Ctrl-C: /up answers 503 while in-flight requests finish");
 
+    // The handle readiness uses (Config::shutdown): on SIGTERM / Ctrl-C it
+    // starts the drain, then axum stops accepting connections and waits for
+    // in-flight requests.
+    let shutdown = config.shutdown.clone();
     axum::serve(listener, app(&config))
-        .with_graceful_shutdown(async {
-            // Without a Ctrl-C handler the server simply runs until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
+        .with_graceful_shutdown(shutdown.signal())
         .await
 }

@@ -20,9 +20,17 @@
 //! any of those layers runs. [`app_without_healthcheck`] is the very same
 //! router without the attribute, generated from the same source, so tests can
 //! compare the two.
+//!
+//! The healthcheck is also a real readiness check ([`readiness`]): when
+//! [`DATABASE_ADDR_VAR`] is set, `/up` answers `503` while a TCP connection to
+//! that address cannot be opened, and from the moment shutdown starts
+//! ([`Config::shutdown`]). `/livez` is a liveness path that always answers
+//! `200` while the process serves, and [`HEALTH_SECRET_VAR`] unlocks a JSON
+//! report on `/up` for requests carrying [`HEALTH_SECRET_HEADER`].
 
 use std::env;
 use std::fmt;
+use std::io;
 use std::sync::Arc;
 
 use axum::error_handling::HandleErrorLayer;
@@ -33,6 +41,8 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
+use axum_kamal::{Health, ShutdownHandle};
+use tokio::net::TcpStream;
 use tower::{BoxError, ServiceBuilder};
 use tower_allowed_hosts::matcher::Matcher;
 use tower_allowed_hosts::{AllowedHostLayer, Host};
@@ -50,6 +60,27 @@ pub const DEFAULT_ALLOWED_HOSTS: &str = "localhost,127.0.0.1";
 /// requests that carry no `X-Forwarded-Proto` header (see
 /// [`redirect_to_https`]).
 pub const FORCE_HTTPS_VAR: &str = "FORCE_HTTPS";
+
+/// Environment variable holding the `host:port` of a dependency (say the
+/// database) that must accept TCP connections for the app to be ready. Unset
+/// or blank: no dependency check.
+pub const DATABASE_ADDR_VAR: &str = "DATABASE_ADDR";
+
+/// Environment variable holding the secret that unlocks the JSON health
+/// report (see [`HEALTH_SECRET_HEADER`]). Unset or blank: no report, `/up`
+/// only ever answers `OK` or `Service Unavailable`.
+pub const HEALTH_SECRET_VAR: &str = "HEALTH_SECRET";
+
+/// Header that carries [`HEALTH_SECRET_VAR`]'s value to get the JSON report:
+/// `curl -H "x-health-secret: $HEALTH_SECRET" http://127.0.0.1:3000/up`.
+pub const HEALTH_SECRET_HEADER: &str = "x-health-secret";
+
+/// The liveness path: `200 OK` without running checks, even while shutting
+/// down (must equal the literal in [`app`]'s `#[kamal_app(liveness = ..)]`).
+pub const LIVENESS_PATH: &str = "/livez";
+
+/// Name of the [`DATABASE_ADDR_VAR`] check in the JSON report and the logs.
+pub const DATABASE_CHECK: &str = "database";
 
 /// The set of host names the app answers to, usable as a
 /// [`tower_allowed_hosts`] matcher.
@@ -104,7 +135,9 @@ fn strip_port(authority: &str) -> &str {
 }
 
 /// Runtime configuration of the quickstart app.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Clones share the same [`shutdown`](Config::shutdown) handle.
+#[derive(Clone)]
 pub struct Config {
     /// Hosts accepted by the host validation layer; every other `Host` gets a
     /// `400 Bad Request`.
@@ -112,21 +145,61 @@ pub struct Config {
     /// Treat requests without `X-Forwarded-Proto` as plain HTTP and redirect
     /// them too, like Rails' `force_ssl` (see [`redirect_to_https`]).
     pub force_https: bool,
+    /// `host:port` that must accept a TCP connection for `/up` to answer
+    /// `200` ([`DATABASE_ADDR_VAR`]); `None`: no dependency check.
+    pub database_addr: Option<String>,
+    /// Secret that unlocks the JSON health report in
+    /// [`HEALTH_SECRET_HEADER`] ([`HEALTH_SECRET_VAR`]); `None`: no report.
+    /// Never shown by `Debug`.
+    pub health_secret: Option<String>,
+    /// Starts the shutdown drain: from [`ShutdownHandle::trigger`] (or
+    /// `SIGTERM` / Ctrl-C through [`ShutdownHandle::signal`]) on, `/up`
+    /// answers `503` while in-flight requests finish.
+    pub shutdown: ShutdownHandle,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("force_https", &self.force_https)
+            .field("database_addr", &self.database_addr)
+            .field(
+                "health_secret",
+                &self.health_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("shutdown", &self.shutdown)
+            .finish()
+    }
 }
 
 impl Config {
-    /// Reads [`ALLOWED_HOSTS_VAR`] and [`FORCE_HTTPS_VAR`] from the process
+    /// Reads [`ALLOWED_HOSTS_VAR`], [`FORCE_HTTPS_VAR`],
+    /// [`DATABASE_ADDR_VAR`] and [`HEALTH_SECRET_VAR`] from the process
     /// environment.
     #[must_use]
     pub fn from_env() -> Self {
-        Self::from_vars(
-            env::var(ALLOWED_HOSTS_VAR).ok().as_deref(),
-            env::var(FORCE_HTTPS_VAR).ok().as_deref(),
-        )
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    /// Builds the configuration from `var`, which returns the value of an
+    /// environment variable or `None` when it is unset (see
+    /// [`Config::from_env`]).
+    #[must_use]
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Self {
+        let non_blank = |name| var(name).filter(|value: &String| !value.trim().is_empty());
+        let mut config = Self::from_vars(
+            var(ALLOWED_HOSTS_VAR).as_deref(),
+            var(FORCE_HTTPS_VAR).as_deref(),
+        );
+        config.database_addr = non_blank(DATABASE_ADDR_VAR).map(|addr| addr.trim().to_owned());
+        config.health_secret = non_blank(HEALTH_SECRET_VAR);
+        config
     }
 
     /// Builds the configuration from the values of [`ALLOWED_HOSTS_VAR`] and
-    /// [`FORCE_HTTPS_VAR`] (`None` when unset).
+    /// [`FORCE_HTTPS_VAR`] (`None` when unset), without a dependency check or
+    /// health secret.
     #[must_use]
     pub fn from_vars(allowed_hosts: Option<&str>, force_https: Option<&str>) -> Self {
         let force_https = force_https.is_some_and(|value| {
@@ -137,7 +210,24 @@ impl Config {
         Self {
             allowed_hosts: AllowedHosts::parse(allowed_hosts.unwrap_or(DEFAULT_ALLOWED_HOSTS)),
             force_https,
+            database_addr: None,
+            health_secret: None,
+            shutdown: ShutdownHandle::new(),
         }
+    }
+
+    /// The same configuration with a [`database_addr`](Config::database_addr).
+    #[must_use]
+    pub fn with_database_addr(mut self, addr: impl Into<String>) -> Self {
+        self.database_addr = Some(addr.into());
+        self
+    }
+
+    /// The same configuration with a [`health_secret`](Config::health_secret).
+    #[must_use]
+    pub fn with_health_secret(mut self, secret: impl Into<String>) -> Self {
+        self.health_secret = Some(secret.into());
+        self
     }
 }
 
@@ -204,22 +294,64 @@ async fn whoami(Extension(Host(host)): Extension<Host>) -> String {
     format!("You reached {host}\n")
 }
 
+/// The quickstart's readiness checks, run by `/up` (see [`app`]):
+///
+/// - with [`Config::database_addr`], a required check named
+///   [`DATABASE_CHECK`] that opens a TCP connection to it ([`tcp_connect`]);
+/// - with [`Config::health_secret`], the JSON report for requests carrying it
+///   in [`HEALTH_SECRET_HEADER`];
+/// - [`Config::shutdown`] as the drain handle.
+///
+/// Defaults otherwise: each check times out after 2 s and a result answers
+/// the probes of the next second.
+#[must_use]
+pub fn readiness(config: &Config) -> Health {
+    let mut health = Health::new().with_shutdown(config.shutdown.clone());
+    if let Some(addr) = &config.database_addr {
+        let addr: Arc<str> = addr.as_str().into();
+        health = health.check(DATABASE_CHECK, move || tcp_connect(Arc::clone(&addr)));
+    }
+    if let Some(secret) = &config.health_secret {
+        health = health.details_secret(HEALTH_SECRET_HEADER, secret.as_str());
+    }
+    health
+}
+
+/// Opens a TCP connection to `addr` (`host:port`, resolved on every call) and
+/// closes it at once: the cheapest proof that a dependency is reachable.
+/// A real app would rather run `SELECT 1` on its pool.
+///
+/// # Errors
+/// If the name does not resolve or the connection fails; the error names
+/// `addr` (it only shows in the logs and the JSON report).
+pub async fn tcp_connect(addr: Arc<str>) -> io::Result<()> {
+    match TcpStream::connect(&*addr).await {
+        Ok(_stream) => Ok(()),
+        Err(error) => Err(io::Error::new(
+            error.kind(),
+            format!("connect to {addr}: {error}"),
+        )),
+    }
+}
+
 /// Defines the quickstart router constructor under the given name and
 /// attributes, so the app with and without `#[kamal_app]` share one source.
+/// The parameter's name is given at the call site, where the attribute's
+/// `health = ..` expression can see it (macro hygiene).
 macro_rules! quickstart_app {
-    ($(#[$attr:meta])* $name:ident) => {
+    ($(#[$attr:meta])* $name:ident($config:ident)) => {
         $(#[$attr])*
-        pub fn $name(config: &Config) -> Router {
+        pub fn $name($config: &Config) -> Router {
             Router::new()
                 .route("/", get(index))
                 .route("/whoami", get(whoami))
                 // `Router::layer` calls run bottom-to-top: tracing first, then
                 // host validation, then the HTTPS redirect, then the routes.
-                .layer(from_fn_with_state(config.force_https, redirect_to_https))
+                .layer(from_fn_with_state($config.force_https, redirect_to_https))
                 .layer(
                     ServiceBuilder::new()
                         .layer(HandleErrorLayer::new(reject_host))
-                        .layer(AllowedHostLayer::new(config.allowed_hosts.clone())),
+                        .layer(AllowedHostLayer::new($config.allowed_hosts.clone())),
                 )
                 .layer(
                     TraceLayer::new_for_http()
@@ -231,16 +363,19 @@ macro_rules! quickstart_app {
 }
 
 quickstart_app! {
-    #[axum_kamal::kamal_app]
+    #[axum_kamal::kamal_app(health = readiness(config), liveness = "/livez")]
     /// The quickstart router: `GET /` and `GET /whoami` behind request
     /// tracing, host validation and the HTTPS redirect, with kamal-proxy's
-    /// `GET /up` answered `200 OK` before any of them runs.
-    app
+    /// `GET /up` answered before any of them runs: `200 OK` when the
+    /// [`readiness`] checks pass, `503` when one fails or shutdown has
+    /// started. `GET /livez` ([`LIVENESS_PATH`]) answers `200 OK` without
+    /// running checks.
+    app(config)
 }
 
 quickstart_app! {
     /// [`app`] without `#[kamal_app]`: kamal-proxy's probe is rejected by
     /// host validation (`400`), or redirected to HTTPS when its host is
     /// allowed and `force_https` is on (`301`).
-    app_without_healthcheck
+    app_without_healthcheck(config)
 }
