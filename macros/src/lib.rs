@@ -6,6 +6,8 @@ mod attr;
 mod classes;
 mod ctxt;
 mod expand;
+#[cfg(test)]
+mod fuzz;
 mod model;
 mod reader;
 mod valid;
