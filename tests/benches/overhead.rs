@@ -1,0 +1,358 @@
+//! What `#[kamal_app]` costs, each figure against a baseline measured in the
+//! same run (`scripts/bench-report.py` turns criterion's estimates into the
+//! ratios of `BENCHMARKS.md`):
+//!
+//! - `pass_through`: an ordinary, authorized request through a realistic app
+//!   (host validation, HTTPS redirect, bearer auth) with `#[kamal_app]`
+//!   (`kamal`) and without it (`plain`);
+//!   `folded` is what the macro could emit instead (see `BENCHMARKS.md`);
+//! - `probe`: kamal-proxy's `GET /up` through that app with `#[kamal_app]`
+//!   (`kamal`), against a bare `tower::service_fn` answering the same `200 OK`
+//!   (`floor`) and against a hand-written outermost
+//!   `axum::middleware::from_fn` interceptor (`from_fn`);
+//! - `probe_checks`: `/up` with one `Health` check, its result reused
+//!   (`cached`) or run for every probe (`fresh`, `cache_ttl` zero), against
+//!   `/up` without `Health` (`no_checks`);
+//! - `storm`: 10 000 simultaneous probes (one Tokio task each, two worker
+//!   threads) with a check (`checks`) and without (`no_checks`); the check
+//!   must run exactly once per storm, which is asserted and printed.
+//!
+//! Requests are built outside the timed section (`iter_batched`). In-process
+//! requests that complete synchronously are polled once with a no-op waker,
+//! so no executor cost dilutes the ratios; anything that needs Tokio runs on
+//! it.
+//!
+//! ```sh
+//! cargo bench -p axum-kamal-tests --bench overhead
+//! python3 scripts/bench-report.py
+//! ```
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{Next, from_fn};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum_kamal::{Health, healthcheck};
+use axum_kamal_tests::{host_validation, kamal_probe, request, require_bearer, with_header};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use tower::{Service, ServiceExt, service_fn};
+
+/// The only host the app accepts.
+const HOST: &str = "example.com";
+/// The bearer token the app requires.
+const TOKEN: &str = "s3cret";
+/// Probes per storm.
+const STORM: usize = 10_000;
+
+/// HTTPS redirect keyed on `X-Forwarded-Proto`, as behind kamal-proxy.
+async fn require_https(request: Request, next: Next) -> Response {
+    match request.headers().get("x-forwarded-proto") {
+        Some(proto) if proto == "https" => next.run(request).await,
+        _ => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(LOCATION, "https://example.com/")],
+        )
+            .into_response(),
+    }
+}
+
+async fn item(axum::extract::Path(id): axum::extract::Path<u32>) -> String {
+    format!("item {id}")
+}
+
+axum_kamal_tests::kamal_twins!(kamal / plain {
+    /// A realistic app: host validation runs first, then the HTTPS
+    /// redirect, then bearer auth, then the routes.
+    pub fn app() -> Router {
+        Router::new()
+            .route("/", get(|| async { "hello" }))
+            .route("/items/{id}", get(item))
+            .route("/about", get(|| async { "about" }))
+            .layer(require_bearer(TOKEN))
+            .layer(from_fn(require_https))
+            .layer(host_validation(HOST))
+    }
+});
+
+/// What an app without axum-kamal would write: an outermost `from_fn` that
+/// answers `GET`/`HEAD /up` itself.
+async fn intercept_up(request: Request, next: Next) -> Response {
+    let method = request.method();
+    if (method == Method::GET || method == Method::HEAD) && request.uri().path() == "/up" {
+        return (StatusCode::OK, [(CACHE_CONTROL, "no-store")], "OK").into_response();
+    }
+    next.run(request).await
+}
+
+/// What `#[kamal_app]` could emit instead of one more `Router::layer` call:
+/// the healthcheck folded into the outermost existing `.layer(..)` as a tuple
+/// (tower's `(outer, inner)` layer), so it costs no extra route level.
+fn folded() -> Router {
+    Router::new()
+        .route("/", get(|| async { "hello" }))
+        .route("/items/{id}", get(item))
+        .route("/about", get(|| async { "about" }))
+        .layer(require_bearer(TOKEN))
+        .layer(from_fn(require_https))
+        .layer((healthcheck(), host_validation(HOST)))
+}
+
+fn hand_written() -> Router {
+    plain::app().layer(from_fn(intercept_up))
+}
+
+/// An authorized request over HTTPS (as forwarded by kamal-proxy) to `/`.
+fn ordinary() -> Request {
+    let request = with_header(
+        request(Method::GET, "/", HOST),
+        "authorization",
+        &format!("Bearer {TOKEN}"),
+    );
+    with_header(request, "x-forwarded-proto", "https")
+}
+
+fn probe() -> Request {
+    kamal_probe(Method::GET, "/up")
+}
+
+/// Polls `fut` once; everything measured in process here completes at once.
+fn now<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("expected a future that completes on its first poll"),
+    }
+}
+
+/// One request through a clone of `app`, as `axum::serve` does per request.
+fn send<S>(app: &S, request: Request) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone,
+{
+    match now(app.clone().oneshot(request)) {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// `(status, body)` of `response`, for the sanity checks before measuring.
+fn read(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body = now(axum::body::to_bytes(response.into_body(), usize::MAX)).expect("body");
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn pass_through(c: &mut Criterion) {
+    let (kamal, plain, folded) = (kamal::app(), plain::app(), folded());
+    for app in [&kamal, &plain, &folded] {
+        assert_eq!(
+            read(send(app, ordinary())),
+            (StatusCode::OK, "hello".into())
+        );
+    }
+    let mut group = c.benchmark_group("pass_through");
+    group.bench_function("plain", |b| {
+        b.iter_batched(ordinary, |r| send(&plain, r), BatchSize::SmallInput);
+    });
+    group.bench_function("kamal", |b| {
+        b.iter_batched(ordinary, |r| send(&kamal, r), BatchSize::SmallInput);
+    });
+    group.bench_function("folded", |b| {
+        b.iter_batched(ordinary, |r| send(&folded, r), BatchSize::SmallInput);
+    });
+    group.finish();
+}
+
+fn probe_path(c: &mut Criterion) {
+    let floor = service_fn(|request: Request| async move {
+        Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
+    });
+    let (kamal, from_fn, folded) = (kamal::app(), hand_written(), folded());
+    assert_eq!(read(send(&folded, probe())), (StatusCode::OK, "OK".into()));
+    assert_eq!(read(send(&floor, probe())), (StatusCode::OK, "OK".into()));
+    assert_eq!(read(send(&kamal, probe())), (StatusCode::OK, "OK".into()));
+    assert_eq!(read(send(&from_fn, probe())), (StatusCode::OK, "OK".into()));
+    // Without an interceptor, host validation rejects the probe.
+    assert_eq!(
+        read(send(&plain::app(), probe())).0,
+        StatusCode::BAD_REQUEST
+    );
+
+    let mut group = c.benchmark_group("probe");
+    group.bench_function("floor", |b| {
+        b.iter_batched(probe, |r| send(&floor, r), BatchSize::SmallInput);
+    });
+    group.bench_function("kamal", |b| {
+        b.iter_batched(probe, |r| send(&kamal, r), BatchSize::SmallInput);
+    });
+    group.bench_function("from_fn", |b| {
+        b.iter_batched(probe, |r| send(&from_fn, r), BatchSize::SmallInput);
+    });
+    group.bench_function("folded", |b| {
+        b.iter_batched(probe, |r| send(&folded, r), BatchSize::SmallInput);
+    });
+    group.finish();
+}
+
+/// A `Health` whose single check counts its runs in `runs`.
+fn counted(runs: &Arc<AtomicUsize>) -> Health {
+    let runs = Arc::clone(runs);
+    Health::new().check("db", move || {
+        let runs = Arc::clone(&runs);
+        async move {
+            runs.fetch_add(1, Ordering::SeqCst);
+            // Not ready on the first poll, like any real I/O.
+            tokio::task::yield_now().await;
+            Ok::<(), Infallible>(())
+        }
+    })
+}
+
+fn checked_app(health: Health) -> Router {
+    Router::new()
+        .route("/", get(|| async { "hello" }))
+        .layer(healthcheck().health(health))
+}
+
+fn probe_checks(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (cached_runs, fresh_runs) = (Arc::default(), Arc::default());
+    let no_checks = checked_app(Health::new());
+    let cached = checked_app(counted(&cached_runs).cache_ttl(Duration::from_secs(3600)));
+    let fresh = checked_app(counted(&fresh_runs).cache_ttl(Duration::ZERO));
+    let probe_on = |app: &Router| {
+        rt.block_on(app.clone().oneshot(probe()))
+            .expect("infallible")
+    };
+    for _ in 0..100 {
+        for app in [&no_checks, &cached, &fresh] {
+            assert_eq!(probe_on(app).status(), StatusCode::OK);
+        }
+    }
+    assert_eq!(cached_runs.load(Ordering::SeqCst), 1, "cached: one run");
+    assert_eq!(
+        fresh_runs.load(Ordering::SeqCst),
+        100,
+        "fresh: one run per probe"
+    );
+
+    let mut group = c.benchmark_group("probe_checks");
+    for (name, app) in [
+        ("no_checks", &no_checks),
+        ("cached", &cached),
+        ("fresh", &fresh),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                probe,
+                |r| rt.block_on(app.clone().oneshot(r)),
+                BatchSize::SmallInput,
+            );
+        });
+    }
+    group.finish();
+    println!(
+        "probe_checks: check runs during the benchmark: cached {}, fresh {}",
+        cached_runs.load(Ordering::SeqCst),
+        fresh_runs.load(Ordering::SeqCst),
+    );
+}
+
+/// Sends [`STORM`] probes at once to a fresh app, one task each, and returns
+/// how long until all were answered `200 OK`.
+fn storm_once(rt: &tokio::runtime::Runtime, app: Router) -> Duration {
+    rt.block_on(async move {
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..STORM)
+            .map(|_| tokio::spawn(app.clone().oneshot(probe())))
+            .collect();
+        for task in tasks {
+            let response = task.await.expect("task").expect("infallible");
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        start.elapsed()
+    })
+}
+
+fn storm(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // A slow check keeps all probes in flight while it runs: still one run.
+    let runs = Arc::new(AtomicUsize::new(0));
+    let slow = {
+        let runs = Arc::clone(&runs);
+        Health::new().check("db", move || {
+            let runs = Arc::clone(&runs);
+            async move {
+                runs.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok::<(), Infallible>(())
+            }
+        })
+    };
+    storm_once(&rt, checked_app(slow));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    println!("storm: {STORM} simultaneous probes, 50 ms check: it ran 1 time");
+
+    let runs = Arc::new(AtomicUsize::new(0));
+    let storms = Arc::new(AtomicUsize::new(0));
+    let mut group = c.benchmark_group("storm");
+    group.sample_size(10);
+    group.bench_function("no_checks", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| storm_once(&rt, checked_app(Health::new())))
+                .sum()
+        });
+    });
+    group.bench_function("checks", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    // A new Health per storm: a new window, one run expected.
+                    let before = runs.load(Ordering::SeqCst);
+                    let took = storm_once(&rt, checked_app(counted(&runs)));
+                    assert_eq!(runs.load(Ordering::SeqCst), before + 1, "one run per storm");
+                    storms.fetch_add(1, Ordering::SeqCst);
+                    took
+                })
+                .sum()
+        });
+    });
+    group.finish();
+    println!(
+        "storm: {} storms of {STORM} probes ran the check {} times",
+        storms.load(Ordering::SeqCst),
+        runs.load(Ordering::SeqCst),
+    );
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = pass_through, probe_path, probe_checks, storm
+}
+criterion_main!(benches);
