@@ -40,7 +40,7 @@ impl AppFn {
                     format!(
                         "#[kamal_app] needs a function that returns an axum Router (`-> Router` or \
                          `-> Router<S>`), found `{}`",
-                        ty.to_token_stream()
+                        type_name(ty)
                     ),
                 );
                 return None;
@@ -59,6 +59,21 @@ impl AppFn {
         };
         Some(AppFn { item, router })
     }
+}
+
+/// A type as a user writes it: `Vec<axum::Router>`, not `Vec < axum :: Router >`.
+fn type_name(ty: &Type) -> String {
+    let spaced = ty.to_token_stream().to_string();
+    [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+    ]
+    .iter()
+    .fold(spaced, |text, (from, to)| text.replace(from, to))
 }
 
 /// `Router`, `Router<S>`, `axum::Router<S>`, `::axum::Router`, in any parentheses.

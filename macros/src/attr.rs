@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
@@ -105,12 +105,20 @@ impl Args {
 }
 
 fn expect_eq(input: ParseStream, name: &Ident, example: &str) -> syn::Result<()> {
-    input.parse::<Token![=]>().map(drop).map_err(|error| {
-        syn::Error::new(
-            error.span(),
-            format!("expected `=` after `{name}`, as in `{example}`"),
-        )
-    })
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        return Ok(());
+    }
+    // At the end of the arguments there is no token to point at: point at the name.
+    let span = if input.is_empty() {
+        name.span()
+    } else {
+        input.span()
+    };
+    Err(syn::Error::new(
+        span,
+        format!("expected `=` after `{name}`, as in `{example}`"),
+    ))
 }
 
 /// `path = "/up"` and `liveness = "/livez"`: a string literal holding a plain absolute path.
@@ -130,14 +138,22 @@ fn health_path(input: ParseStream, name: &Ident) -> syn::Result<HealthPath> {
 
 /// `blocking(MyGuardLayer, require_tenant)`: names of layers or middleware functions.
 fn names(input: ParseStream, name: &Ident) -> syn::Result<Vec<Ident>> {
-    let content;
-    syn::parenthesized!(content in input);
-    let paths = Punctuated::<syn::Path, Token![,]>::parse_terminated(&content).map_err(|error| {
+    let expected = |span| {
         syn::Error::new(
-            error.span(),
-            format!("`{name}(..)` takes layer or middleware names, as in `{name}(MyLayer, my_middleware)`"),
+            span,
+            format!(
+                "`{name}` takes layer or middleware names in parentheses, as in `{name}(MyLayer, my_middleware)`"
+            ),
         )
-    })?;
+    };
+    let list = match input.parse::<TokenTree>() {
+        Ok(TokenTree::Group(group)) if group.delimiter() == Delimiter::Parenthesis => group,
+        Ok(other) => return Err(expected(other.span())),
+        Err(_) => return Err(expected(name.span())),
+    };
+    let paths = Punctuated::<syn::Path, Token![,]>::parse_terminated
+        .parse2(list.stream())
+        .map_err(|error| expected(error.span()))?;
     Ok(paths
         .into_iter()
         .filter_map(|path| path.segments.last().map(|segment| segment.ident.clone()))
@@ -176,7 +192,7 @@ fn check_path(name: &Ident, lit: &LitStr) -> syn::Result<HealthPath> {
     match problem {
         Some(problem) => Err(syn::Error::new(
             lit.span(),
-            format!("`{name}` must be a plain absolute path such as \"/up\": {problem}"),
+            format!("`{name}` must be a plain absolute path such as \"/healthz\": {problem}"),
         )),
         None => Ok(HealthPath { value }),
     }

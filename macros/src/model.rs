@@ -19,6 +19,8 @@ pub enum Step {
     Route {
         path: Option<String>,
         span: Location,
+        /// False for method routers the reader sees whole and that answer neither GET nor HEAD.
+        answers_get: bool,
     },
     /// `.fallback(..)` or `.fallback_service(..)`.
     Fallback { span: Location },

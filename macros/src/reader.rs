@@ -161,6 +161,7 @@ impl Reader<'_> {
             "route" | "route_service" => Step::Route {
                 path: literal_arg(0),
                 span: arg(0).map_or(call_location, Location::of),
+                answers_get: call.method == "route_service" || arg(1).is_none_or(may_answer_get),
             },
             "fallback" | "fallback_service" => Step::Fallback {
                 span: call_location,
@@ -253,6 +254,29 @@ impl Reader<'_> {
             group,
             in_builder,
         }
+    }
+}
+
+/// Whether a method router may answer GET or HEAD: false only for chains of
+/// `post(..)`, `put(..)`, … that the reader sees whole.
+fn may_answer_get(expr: &Expr) -> bool {
+    const OTHER_METHODS: &[&str] = &[
+        "post", "put", "delete", "patch", "options", "trace", "connect",
+    ];
+    const KEEP_METHODS: &[&str] = &["layer", "route_layer", "with_state"];
+    let other_method = |ident: &Ident| {
+        let name = ident.to_string();
+        OTHER_METHODS.contains(&name.strip_suffix("_service").unwrap_or(&name))
+    };
+    match expr {
+        Expr::Call(call) => !last_ident(&call.func).is_some_and(other_method),
+        Expr::MethodCall(call)
+            if other_method(&call.method) || KEEP_METHODS.iter().any(|m| call.method == m) =>
+        {
+            may_answer_get(&call.receiver)
+        }
+        Expr::Paren(inner) => may_answer_get(&inner.expr),
+        _ => true,
     }
 }
 

@@ -8,16 +8,21 @@ use crate::ctxt::{Errors, Location};
 use crate::model::{App, Layer, Router, Step};
 
 pub fn check(app: &App, args: &Args, errors: &mut Errors) {
-    let health_paths = std::iter::once(&args.path).chain(&args.liveness);
+    let health_paths = std::iter::once(("healthcheck", "path", &args.path)).chain(
+        args.liveness
+            .iter()
+            .map(|liveness| ("liveness", "liveness", liveness)),
+    );
     for router in &app.returned {
-        for health in health_paths.clone() {
+        for (kind, argument, health) in health_paths.clone() {
             routes_at(router, "", &health.value, &mut |span| {
                 errors.at(
                     span,
                     format!(
-                        "`{path}` is the healthcheck path of #[kamal_app]: it answers GET and HEAD there before \
-                         any layer runs, so this route would never see them\n\
-                         help: remove the route, or move the healthcheck with #[kamal_app(path = \"/healthz\")]",
+                        "`{path}` is the {kind} path of #[kamal_app]: it answers GET and HEAD there before \
+                         any layer runs, so this route would never see them (a route for other methods only, \
+                         such as `post(..)`, is fine)\n\
+                         help: remove the route, or choose another path with #[kamal_app({argument} = \"..\")]",
                         path = health.value
                     ),
                 );
@@ -36,6 +41,7 @@ fn routes_at(router: &Router, prefix: &str, path: &str, found: &mut impl FnMut(L
             Step::Route {
                 path: Some(route),
                 span,
+                answers_get: true,
             } if join(prefix, route) == path => found(*span),
             Step::Merge { router, .. } => routes_at(router, prefix, path, found),
             Step::Nest {
@@ -166,6 +172,7 @@ impl<'m> Probe<'m> {
                 Step::Route {
                     path: Some(route),
                     span,
+                    ..
                 } => match route_match(route, path) {
                     Match::Yes(rank) if Endpoint::Route(rank) > probe.endpoint => {
                         probe.move_to(Endpoint::Route(rank), Vec::new(), *span)
