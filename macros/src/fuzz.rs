@@ -23,10 +23,10 @@ use quote::quote;
 use crate::expand::kamal_app;
 
 /// Runs the macro; a panic fails the case with its message.
-fn expand(args: &TokenStream, item: &TokenStream) -> Result<String, TestCaseError> {
+fn expand(args: &TokenStream, item: &TokenStream) -> Result<TokenStream, TestCaseError> {
     let (args, item) = (args.clone(), item.clone());
     match catch_unwind(AssertUnwindSafe(|| kamal_app(args, item))) {
-        Ok(tokens) => Ok(tokens.to_string()),
+        Ok(tokens) => Ok(tokens),
         Err(payload) => {
             let message = payload
                 .downcast_ref::<&str>()
@@ -78,7 +78,8 @@ fn returns_router(ty: &syn::Type) -> bool {
 
 /// The whole property for one input.
 fn check(args: &TokenStream, item: &TokenStream) -> Result<(), TestCaseError> {
-    let output = expand(args, item)?;
+    let tokens = expand(args, item)?;
+    let output = tokens.to_string();
     let errors = output.contains("compile_error");
     if args_certainly_invalid(args) || item_certainly_invalid(item) {
         prop_assert!(
@@ -87,7 +88,9 @@ fn check(args: &TokenStream, item: &TokenStream) -> Result<(), TestCaseError> {
         );
     }
     if !errors {
-        let parsed = syn::parse_str::<syn::File>(&output);
+        // Parsed as tokens: a `Delimiter::None` group does not survive a
+        // round trip through a string.
+        let parsed = syn::parse2::<syn::File>(tokens);
         prop_assert!(
             parsed.is_ok(),
             "output does not parse: {:?}\nargs: {args}\nitem: {item}\noutput: {output}",
@@ -154,11 +157,16 @@ const STRINGS: &[&str] = &[
     "/a/../b", "/./up", "/\u{fc}p", "/u p", "/up\n", "/\0", "/%75p", "*", "\\", "\"", "🦀",
 ];
 
+/// A compiled regex strategy (a `&str` strategy recompiles on every case).
+fn regex(pattern: &str) -> proptest::string::RegexGeneratorStrategy<String> {
+    proptest::string::string_regex(pattern).expect("valid regex")
+}
+
 fn ident() -> impl Strategy<Value = TokenTree> {
     prop_oneof![
         4 => prop::sample::select(IDENTS).prop_map(|s| Ident::new(s, Span::call_site())),
-        1 => "[a-zA-Z][a-zA-Z0-9_]{0,8}".prop_map(|s| Ident::new(&s, Span::call_site())),
-        1 => "[a-z]{1,6}".prop_map(|s| Ident::new_raw(&format!("r{s}"), Span::call_site())),
+        1 => regex("[a-zA-Z][a-zA-Z0-9_]{0,8}").prop_map(|s| Ident::new(&s, Span::call_site())),
+        1 => regex("[a-z]{1,6}").prop_map(|s| Ident::new_raw(&format!("r{s}"), Span::call_site())),
     ]
     .prop_map(TokenTree::Ident)
 }
@@ -186,7 +194,7 @@ fn punct() -> impl Strategy<Value = TokenTree> {
 fn literal() -> impl Strategy<Value = TokenTree> {
     let string = prop_oneof![
         3 => prop::sample::select(STRINGS).prop_map(str::to_owned),
-        1 => "\\PC{0,12}",
+        1 => regex("\\PC{0,12}"),
         1 => Just("/".repeat(300)),
     ];
     prop_oneof![
