@@ -43,10 +43,16 @@ fn expand(args: &TokenStream, item: &TokenStream) -> Result<TokenStream, TestCas
 const ARG_NAMES: [&str; 5] = ["path", "liveness", "health", "blocking", "allow"];
 
 /// Arguments that cannot be valid: non-empty and not led by an argument name.
+/// Invisible (`Delimiter::None`) groups, as `macro_rules!` produces, are
+/// looked through, as syn does.
 fn args_certainly_invalid(args: &TokenStream) -> bool {
     match args.clone().into_iter().next() {
         None => false,
         Some(TokenTree::Ident(ident)) => !ARG_NAMES.contains(&ident.to_string().as_str()),
+        Some(TokenTree::Group(group)) if group.delimiter() == Delimiter::None => {
+            let inner = group.stream();
+            !inner.is_empty() && args_certainly_invalid(&inner)
+        }
         Some(_) => true,
     }
 }
