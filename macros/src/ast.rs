@@ -93,9 +93,12 @@ fn is_router(ty: &Type) -> bool {
     }
 }
 
-/// The span and text of the item's keyword, past its attributes and visibility.
+/// The span and text of the item's keyword, past its attributes and
+/// visibility; a function's qualifiers (`async`, `const`, `unsafe`, `extern "C"`)
+/// belong to its `fn`.
 fn item_keyword(tokens: TokenStream) -> (Span, String) {
     let mut tokens = tokens.into_iter().peekable();
+    let mut qualifiers = Vec::new();
     while let Some(token) = tokens.next() {
         match &token {
             TokenTree::Punct(punct) if punct.as_char() == '#' => {
@@ -107,7 +110,20 @@ fn item_keyword(tokens: TokenStream) -> (Span, String) {
                     tokens.next(); // `(crate)`
                 }
             }
-            _ => return (token.span(), token.to_string()),
+            TokenTree::Ident(ident)
+                if ["async", "const", "unsafe", "extern"].contains(&ident.to_string().as_str()) =>
+            {
+                qualifiers.push(token);
+            }
+            TokenTree::Literal(_) if !qualifiers.is_empty() => qualifiers.push(token), // the ABI
+            TokenTree::Ident(ident) if ident == "fn" => {
+                let first = qualifiers.first().unwrap_or(&token);
+                return (first.span(), "fn".to_owned());
+            }
+            _ => {
+                let first = qualifiers.into_iter().next().unwrap_or(token);
+                return (first.span(), first.to_string());
+            }
         }
     }
     (Span::call_site(), "nothing".to_owned())

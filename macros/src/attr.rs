@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
@@ -31,6 +31,8 @@ pub struct Args {
 
 pub struct HealthPath {
     pub value: String,
+    /// The literal, for errors that compare two paths.
+    pub span: Span,
 }
 
 impl Args {
@@ -38,6 +40,7 @@ impl Args {
         let mut args = Args {
             path: HealthPath {
                 value: DEFAULT_PATH.to_owned(),
+                span: Span::call_site(),
             },
             liveness: None,
             health: None,
@@ -66,6 +69,18 @@ impl Args {
         };
         if let Err(error) = parser.parse2(tokens) {
             errors.push(error);
+        }
+        if let Some(liveness) = &args.liveness {
+            if liveness.value == args.path.value {
+                errors.at(
+                    liveness.span,
+                    format!(
+                        "`liveness` must differ from the readiness `path` (\"{}\"): liveness answers without \
+                         running the checks that readiness runs",
+                        args.path.value
+                    ),
+                );
+            }
         }
         args
     }
@@ -194,7 +209,10 @@ fn check_path(name: &Ident, lit: &LitStr) -> syn::Result<HealthPath> {
             lit.span(),
             format!("`{name}` must be a plain absolute path such as \"/healthz\": {problem}"),
         )),
-        None => Ok(HealthPath { value }),
+        None => Ok(HealthPath {
+            value,
+            span: lit.span(),
+        }),
     }
 }
 

@@ -210,8 +210,9 @@ pub const TABLE: &[Entry] = &[
 
 /// Word groups that mark an opaque middleware (`from_fn(f)`, `from_extractor::<E>()`)
 /// as a guard: every word of a group must appear in the name's snake_case or
-/// CamelCase words. Chosen so `security_headers`, `log_requests` or
-/// `add_request_id` stay transparent.
+/// CamelCase words. Words that also name harmless helpers (`host`, `https`,
+/// `only`) count only in pairs, so `security_headers`, `log_requests`,
+/// `add_request_id`, `log_host` or `set_https_scheme` stay transparent.
 pub const GUARD_WORDS: &[&[&str]] = &[
     &["auth"],
     &["authn"],
@@ -230,24 +231,34 @@ pub const GUARD_WORDS: &[&[&str]] = &[
     &["protect"],
     &["protected"],
     &["restrict"],
-    &["only"],
-    &["https"],
-    &["ssl"],
-    &["tls"],
-    &["host"],
-    &["hosts"],
-    &["allowed"],
+    &["restricted"],
+    &["firewall"],
+    &["throttle"],
+    &["ratelimit"],
     &["allowlist"],
     &["whitelist"],
     &["blocklist"],
     &["blacklist"],
     &["denylist"],
-    &["firewall"],
-    &["ip", "filter"],
     &["rate", "limit"],
     &["rate", "limiter"],
-    &["ratelimit"],
-    &["throttle"],
+    &["https", "redirect"],
+    &["https", "force"],
+    &["https", "enforce"],
+    &["https", "only"],
+    &["ssl", "redirect"],
+    &["ssl", "only"],
+    &["allowed", "host"],
+    &["allowed", "hosts"],
+    &["check", "host"],
+    &["validate", "host"],
+    &["verify", "host"],
+    &["host", "filter"],
+    &["ip", "filter"],
+    &["allowed", "ip"],
+    &["allowed", "ips"],
+    &["admin", "only"],
+    &["staff", "only"],
 ];
 
 /// A layer expression as the reader saw it, before classification.
@@ -267,7 +278,7 @@ pub enum Seen {
     /// `from_fn(name)`, `from_fn_with_state(s, name)`, `from_extractor::<Name>()`.
     Middleware { via: &'static str, name: Ident },
     /// Anything else: a helper function, a closure, a variable the reader cannot follow.
-    Opaque(String),
+    Opaque,
 }
 
 impl Seen {
@@ -289,7 +300,7 @@ impl Seen {
                 format!("{via}::<{name}>()")
             }
             Seen::Middleware { via, name } => format!("{via}({name})"),
-            Seen::Opaque(text) => text.clone(),
+            Seen::Opaque => "this layer".to_owned(),
         }
     }
 
@@ -300,7 +311,7 @@ impl Seen {
             Seen::BuilderMethod(name) | Seen::Macro(name) | Seen::Middleware { name, .. } => {
                 Some(name)
             }
-            Seen::Healthcheck | Seen::Opaque(_) => None,
+            Seen::Healthcheck | Seen::Opaque => None,
         }
     }
 }
@@ -337,7 +348,7 @@ impl Overrides<'_> {
             Seen::Middleware { name, .. } if is_guard_name(&name.to_string()) => {
                 Blocking(GuardByName)
             }
-            Seen::Middleware { .. } | Seen::Opaque(_) => Transparent,
+            Seen::Middleware { .. } | Seen::Opaque => Transparent,
         }
     }
 }
@@ -397,6 +408,8 @@ mod tests {
             "RequireAuth",
             "admin_only",
             "rate_limit_by_ip",
+            "redirect_to_https",
+            "HttpsOnly",
         ] {
             assert!(is_guard_name(guard), "{guard} should be a guard");
         }
@@ -406,6 +419,10 @@ mod tests {
             "add_request_id",
             "track_metrics",
             "author_header",
+            "log_host",
+            "add_host_header",
+            "set_https_scheme",
+            "read_only_mode",
         ] {
             assert!(!is_guard_name(harmless), "{harmless} should be transparent");
         }

@@ -1,6 +1,7 @@
 //! Collects every error found while reading the attribute and the function, so
 //! that the user sees all of them in one build (after serde_derive's `Ctxt`).
 
+use std::collections::HashSet;
 use std::fmt::Display;
 
 use proc_macro2::{Ident, Span, TokenStream};
@@ -9,7 +10,7 @@ use quote::ToTokens;
 #[derive(Default)]
 pub struct Errors {
     errors: Vec<syn::Error>,
-    reported: Vec<String>,
+    reported: HashSet<String>,
 }
 
 impl Errors {
@@ -21,9 +22,10 @@ impl Errors {
     /// routers is reported once.
     pub fn at(&mut self, location: impl Into<Location>, message: impl Display) {
         let location = location.into();
-        let key = format!("{:?} {:?} {message}", location.first, location.last);
-        if !self.reported.contains(&key) {
-            self.reported.push(key);
+        if self
+            .reported
+            .insert(format!("{} {message}", location.key()))
+        {
             self.push(syn::Error::new_spanned(location, message));
         }
     }
@@ -61,6 +63,11 @@ impl Location {
 
     pub fn between(first: Span, last: Span) -> Location {
         Location { first, last }
+    }
+
+    /// Identifies the piece of code: spans have no equality, their debug form does.
+    pub fn key(&self) -> String {
+        format!("{:?} {:?}", self.first, self.last)
     }
 }
 

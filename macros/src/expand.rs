@@ -67,14 +67,17 @@ impl<'a> Emit<'a> {
             let body = &item.block;
             let built = Ident::new("__kamal_router", Span::mixed_site());
             // The body runs unchanged (its `return`s included) inside a closure or async block.
-            let run = match item.sig.asyncness {
-                Some(_) => quote!(async #body.await),
-                None => quote!((|| -> #router #body)()),
+            let (run, allow) = match item.sig.asyncness {
+                Some(_) => (quote!(async #body.await), None),
+                None => (
+                    quote!((|| -> #router #body)()),
+                    Some(quote!(#[allow(clippy::redundant_closure_call)])),
+                ),
             };
             let outermost = self.configure(quote!(::axum_kamal::healthcheck()), Span::call_site());
             item.block = parse_quote!({
                 #health
-                #[allow(clippy::redundant_closure_call)]
+                #allow
                 let #built: #router = #run;
                 #built.layer(#outermost)
             });

@@ -3,6 +3,8 @@
 //! (`reader.rs`) fills it in, the checks (`valid.rs`) read it, and the
 //! expansion (`expand.rs`) uses it to choose where the healthcheck goes.
 
+use std::collections::HashSet;
+
 use crate::classes::{Class, Seen};
 use crate::ctxt::Location;
 
@@ -59,9 +61,16 @@ pub struct Layer {
 /// `healthcheck()` call in it, modelled or not.
 #[derive(Debug, Default)]
 pub struct App {
-    pub returned: Vec<Router>,
-    /// Spans of every `healthcheck()` call the function makes.
+    pub returned: Vec<Returned>,
+    /// Every `healthcheck()` call the function makes.
     pub explicit_healthchecks: Vec<Location>,
+}
+
+/// A router the function can return, and the expression that returns it.
+#[derive(Debug)]
+pub struct Returned {
+    pub router: Router,
+    pub span: Location,
 }
 
 impl App {
@@ -71,30 +80,63 @@ impl App {
         !self.explicit_healthchecks.is_empty()
     }
 
-    /// Whether the model sees every `healthcheck()` the function places.
+    /// Whether the model places every `healthcheck()` the function calls.
     pub fn sees_every_healthcheck(&self) -> bool {
-        let modelled: usize = self.returned.iter().map(Router::healthchecks).sum();
-        modelled >= self.explicit_healthchecks.len()
+        let mut modelled = HashSet::new();
+        for returned in &self.returned {
+            returned.router.healthchecks(&mut modelled);
+        }
+        self.explicit_healthchecks
+            .iter()
+            .all(|call| modelled.contains(&call.key()))
     }
 }
 
 impl Router {
-    /// How many `healthcheck()` layers this router's steps place.
-    fn healthchecks(&self) -> usize {
-        self.steps
-            .iter()
-            .map(|step| match step {
-                Step::Layer { stack, .. } => stack
-                    .iter()
-                    .filter(|layer| layer.class == Class::Healthcheck)
-                    .count(),
+    /// A router the reader cannot follow.
+    pub fn opaque() -> Router {
+        Router {
+            steps: vec![Step::Opaque],
+        }
+    }
+
+    /// Whether its steps place a `healthcheck()` layer.
+    pub fn places_healthcheck(&self) -> bool {
+        let mut found = HashSet::new();
+        self.healthchecks(&mut found);
+        !found.is_empty()
+    }
+
+    /// Whether the reader followed every step, in merged and nested routers too.
+    pub fn fully_seen(&self) -> bool {
+        self.steps.iter().all(|step| match step {
+            Step::Opaque => false,
+            Step::Merge { router, .. }
+            | Step::Nest {
+                router: Some(router),
+                ..
+            } => router.fully_seen(),
+            _ => true,
+        })
+    }
+
+    /// Collects the locations of the `healthcheck()` layers its steps place.
+    fn healthchecks(&self, found: &mut HashSet<String>) {
+        for step in &self.steps {
+            match step {
+                Step::Layer { stack, .. } => found.extend(
+                    stack
+                        .iter()
+                        .filter(|layer| layer.class == Class::Healthcheck)
+                        .map(|layer| layer.span.key()),
+                ),
                 Step::Merge { router, .. }
                 | Step::Nest {
                     router: Some(router),
                     ..
-                } => router.healthchecks(),
-                _ => 0,
-            })
-            .sum()
+                } => router.healthchecks(found),
+                _ => {}
+            }
+        }
     }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use quote::ToTokens;
 use syn::visit::{self, Visit};
 use syn::{
     Block, Expr, ExprCall, ExprLit, ExprMethodCall, GenericArgument, Ident, Lit, Pat,
@@ -13,12 +12,31 @@ use syn::{
 
 use crate::classes::{Overrides, Seen};
 use crate::ctxt::Location;
-use crate::model::{App, Layer, Router, Step};
+use crate::model::{App, Layer, Returned, Router, Step};
 
-/// Whether `call` is `healthcheck()` (any path to it, no arguments): the user's
-/// explicit placement of the healthcheck layer.
+/// Whether `call` is `healthcheck()`, `axum_kamal::healthcheck()` or
+/// `::axum_kamal::healthcheck()`: the user's explicit placement of the
+/// healthcheck layer. A function of the user's own with another path is not.
 pub fn is_healthcheck_call(call: &ExprCall) -> bool {
-    call.args.is_empty() && last_ident(&call.func).is_some_and(|ident| ident == "healthcheck")
+    let Expr::Path(func) = &*call.func else {
+        return false;
+    };
+    let segments: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    call.args.is_empty()
+        && func.qself.is_none()
+        && matches!(
+            segments
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+            ["healthcheck"] | ["axum_kamal", "healthcheck"]
+        )
 }
 
 pub fn read(block: &Block, overrides: Overrides) -> App {
@@ -42,7 +60,7 @@ struct Reader<'a> {
     /// What each `let` name holds, read both ways: a router or a layer stack.
     bindings: HashMap<String, Binding>,
     next_group: usize,
-    returned: Vec<Router>,
+    returned: Vec<Returned>,
 }
 
 #[derive(Clone)]
@@ -57,11 +75,16 @@ impl Reader<'_> {
         for (index, stmt) in block.stmts.iter().enumerate() {
             match stmt {
                 Stmt::Local(local) => {
-                    let Some(init) = &local.init else { continue };
-                    self.nested(&init.expr);
-                    if let Some(name) = binding_name(&local.pat) {
-                        let binding = self.binding(&init.expr);
-                        self.bindings.insert(name, binding);
+                    if let Some(init) = &local.init {
+                        self.nested(&init.expr);
+                    }
+                    match (binding_name(&local.pat), &local.init) {
+                        (Some(name), Some(init)) => {
+                            let binding = self.binding(&init.expr);
+                            self.bindings.insert(name, binding);
+                        }
+                        // `let (app, n) = ..;`: the names now hold what the reader cannot see.
+                        _ => self.forget(bound_names(&local.pat)),
                     }
                 }
                 Stmt::Expr(Expr::Assign(assign), _) if ident_of(&assign.left).is_some() => {
@@ -82,40 +105,54 @@ impl Reader<'_> {
         }
     }
 
-    /// A returned expression: each branch of a trailing `if` or block is a router the function may return.
+    /// A returned expression: each branch of a trailing `if` or block is a
+    /// router the function may return, read in its own scope.
     fn returns(&mut self, expr: &Expr) {
         match expr {
-            Expr::Block(inner) => self.block(&inner.block),
+            Expr::Block(inner) => self.scoped(|reader| reader.block(&inner.block)),
             Expr::If(branch) => {
-                self.block(&branch.then_branch);
+                self.scoped(|reader| reader.block(&branch.then_branch));
                 if let Some((_, otherwise)) = &branch.else_branch {
                     self.returns(otherwise);
                 }
             }
             _ => {
                 let router = self.router(expr);
-                self.returned.push(router);
+                self.returned.push(Returned {
+                    router,
+                    span: Location::of(expr),
+                });
             }
         }
     }
 
+    /// Reads a block whose `let`s end with it.
+    fn scoped(&mut self, read: impl FnOnce(&mut Self)) {
+        let outer = self.bindings.clone();
+        read(self);
+        self.bindings = outer;
+    }
+
     /// Nested code the reader does not model step by step: a name assigned in
-    /// there becomes opaque, and a `return` in there is a router the function returns.
+    /// there becomes opaque, and so does a router returned from in there.
     fn nested(&mut self, expr: &Expr) {
         let mut found = Nested::default();
         found.visit_expr(expr);
-        for name in found.assigned {
-            self.bindings.insert(
-                name,
-                Binding {
-                    router: Router::opaque(),
-                    layers: Vec::new(),
-                },
-            );
-        }
-        for value in found.returns {
-            let router = self.router(&value);
-            self.returned.push(router);
+        self.forget(found.assigned);
+        self.returned
+            .extend(found.returns.into_iter().map(|span| Returned {
+                router: Router::opaque(),
+                span,
+            }));
+    }
+
+    fn forget(&mut self, names: Vec<String>) {
+        for name in names {
+            let opaque = Binding {
+                router: Router::opaque(),
+                layers: Vec::new(),
+            };
+            self.bindings.insert(name, opaque);
         }
     }
 
@@ -161,7 +198,7 @@ impl Reader<'_> {
             "route" | "route_service" => Step::Route {
                 path: literal_arg(0),
                 span: arg(0).map_or(call_location, Location::of),
-                answers_get: call.method == "route_service" || arg(1).is_none_or(may_answer_get),
+                answers_get: call.method == "route_service" || arg(1).is_some_and(answers_get),
             },
             "fallback" | "fallback_service" => Step::Fallback {
                 span: call_location,
@@ -257,26 +294,18 @@ impl Reader<'_> {
     }
 }
 
-/// Whether a method router may answer GET or HEAD: false only for chains of
-/// `post(..)`, `put(..)`, … that the reader sees whole.
-fn may_answer_get(expr: &Expr) -> bool {
-    const OTHER_METHODS: &[&str] = &[
-        "post", "put", "delete", "patch", "options", "trace", "connect",
-    ];
-    const KEEP_METHODS: &[&str] = &["layer", "route_layer", "with_state"];
-    let other_method = |ident: &Ident| {
+/// Whether a method router surely answers GET or HEAD: `get(..)`, `any(..)`,
+/// `post(..).get(..)`, …; anything the reader cannot see counts as not.
+fn answers_get(expr: &Expr) -> bool {
+    let get_method = |ident: &Ident| {
         let name = ident.to_string();
-        OTHER_METHODS.contains(&name.strip_suffix("_service").unwrap_or(&name))
+        ["get", "head", "any"].contains(&name.strip_suffix("_service").unwrap_or(&name))
     };
     match expr {
-        Expr::Call(call) => !last_ident(&call.func).is_some_and(other_method),
-        Expr::MethodCall(call)
-            if other_method(&call.method) || KEEP_METHODS.iter().any(|m| call.method == m) =>
-        {
-            may_answer_get(&call.receiver)
-        }
-        Expr::Paren(inner) => may_answer_get(&inner.expr),
-        _ => true,
+        Expr::Call(call) => last_ident(&call.func).is_some_and(get_method),
+        Expr::MethodCall(call) => get_method(&call.method) || answers_get(&call.receiver),
+        Expr::Paren(inner) => answers_get(&inner.expr),
+        _ => false,
     }
 }
 
@@ -286,26 +315,26 @@ fn seen(expr: &Expr) -> Seen {
         Expr::Call(call) if is_healthcheck_call(call) => Seen::Healthcheck,
         Expr::Call(call) => match &*call.func {
             Expr::Path(func) => seen_call(&func.path, call),
-            _ => opaque(expr),
+            _ => Seen::Opaque,
         },
         // `CorsLayer::new().allow_origin(..)`, `AuthManagerLayerBuilder::new(..).build()`.
         Expr::MethodCall(call) => seen(&call.receiver),
-        Expr::Struct(literal) => type_named(&literal.path, None).unwrap_or_else(|| opaque(expr)),
-        Expr::Path(path) => type_named(&path.path, None).unwrap_or_else(|| opaque(expr)),
+        Expr::Struct(literal) => type_named(&literal.path).unwrap_or(Seen::Opaque),
+        Expr::Path(path) => type_named(&path.path).unwrap_or(Seen::Opaque),
         Expr::Macro(mac) => match mac.mac.path.segments.last() {
             Some(segment) => Seen::Macro(segment.ident.clone()),
-            None => opaque(expr),
+            None => Seen::Opaque,
         },
         Expr::Paren(inner) => seen(&inner.expr),
         Expr::Group(inner) => seen(&inner.expr),
         Expr::Reference(inner) => seen(&inner.expr),
-        _ => opaque(expr),
+        _ => Seen::Opaque,
     }
 }
 
 fn seen_call(path: &syn::Path, call: &ExprCall) -> Seen {
     let Some(last) = path.segments.last() else {
-        return opaque_call(call);
+        return Seen::Opaque;
     };
     match last.ident.to_string().as_str() {
         "from_fn" | "from_fn_with_state" => match call.args.last().and_then(ident_of_path_expr) {
@@ -313,7 +342,7 @@ fn seen_call(path: &syn::Path, call: &ExprCall) -> Seen {
                 via: "from_fn",
                 name,
             },
-            None => opaque_call(call),
+            None => Seen::Opaque,
         },
         "from_extractor" | "from_extractor_with_state" => {
             match first_type_argument(&last.arguments) {
@@ -321,7 +350,7 @@ fn seen_call(path: &syn::Path, call: &ExprCall) -> Seen {
                     via: "from_extractor",
                     name,
                 },
-                None => opaque_call(call),
+                None => Seen::Opaque,
             }
         }
         _ => {
@@ -334,18 +363,18 @@ fn seen_call(path: &syn::Path, call: &ExprCall) -> Seen {
                         constructor: Some((*constructor).clone()),
                     }
                 }
-                _ => type_named(path, None).unwrap_or_else(|| opaque_call(call)),
+                _ => type_named(path).unwrap_or(Seen::Opaque),
             }
         }
     }
 }
 
 /// `Name` when the path's last segment is a type (CamelCase) name.
-fn type_named(path: &syn::Path, constructor: Option<Ident>) -> Option<Seen> {
+fn type_named(path: &syn::Path) -> Option<Seen> {
     let ty = &path.segments.last()?.ident;
     is_type_name(ty).then(|| Seen::Type {
         ty: ty.clone(),
-        constructor,
+        constructor: None,
     })
 }
 
@@ -353,14 +382,6 @@ fn is_type_name(ident: &Ident) -> bool {
     ident
         .to_string()
         .starts_with(|c: char| c.is_ascii_uppercase())
-}
-
-fn opaque(expr: &Expr) -> Seen {
-    Seen::Opaque(expr.to_token_stream().to_string())
-}
-
-fn opaque_call(call: &ExprCall) -> Seen {
-    Seen::Opaque(call.to_token_stream().to_string())
 }
 
 /// `Extractor` in `from_extractor::<Extractor>()`.
@@ -444,20 +465,12 @@ fn chain_root_is(expr: &Expr, ty: &str) -> bool {
     }
 }
 
-impl Router {
-    fn opaque() -> Router {
-        Router {
-            steps: vec![Step::Opaque],
-        }
-    }
-}
-
 /// Assignments and `return`s inside nested code; closures, async blocks and
 /// items are skipped, since a `return` there does not leave the function.
 #[derive(Default)]
 struct Nested {
     assigned: Vec<String>,
-    returns: Vec<Expr>,
+    returns: Vec<Location>,
 }
 
 impl<'ast> Visit<'ast> for Nested {
@@ -467,7 +480,7 @@ impl<'ast> Visit<'ast> for Nested {
     }
 
     fn visit_expr_return(&mut self, ret: &'ast syn::ExprReturn) {
-        self.returns.extend(ret.expr.as_deref().cloned());
+        self.returns.extend(ret.expr.as_deref().map(Location::of));
         visit::visit_expr_return(self, ret);
     }
 
@@ -476,6 +489,21 @@ impl<'ast> Visit<'ast> for Nested {
     fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Every name a pattern binds: `app` and `n` in `let (app, n) = ..`.
+fn bound_names(pat: &Pat) -> Vec<String> {
+    #[derive(Default)]
+    struct Names(Vec<String>);
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+            self.0.push(pat.ident.to_string());
+            visit::visit_pat_ident(self, pat);
+        }
+    }
+    let mut names = Names::default();
+    names.visit_pat(pat);
+    names.0
 }
 
 /// Every `healthcheck()` call, wherever it is (closures included).

@@ -3,9 +3,9 @@
 //! before it and every step that routes the probe around it.
 
 use crate::attr::Args;
-use crate::classes::{Class, Seen};
+use crate::classes::{Block, Class, Seen};
 use crate::ctxt::{Errors, Location};
-use crate::model::{App, Layer, Router, Step};
+use crate::model::{App, Layer, Returned, Router, Step};
 
 pub fn check(app: &App, args: &Args, errors: &mut Errors) {
     let health_paths = std::iter::once(("healthcheck", "path", &args.path)).chain(
@@ -13,9 +13,9 @@ pub fn check(app: &App, args: &Args, errors: &mut Errors) {
             .iter()
             .map(|liveness| ("liveness", "liveness", liveness)),
     );
-    for router in &app.returned {
+    for returned in &app.returned {
         for (kind, argument, health) in health_paths.clone() {
-            routes_at(router, "", &health.value, &mut |span| {
+            routes_at(&returned.router, "", &health.value, &mut |span| {
                 errors.at(
                     span,
                     format!(
@@ -29,12 +29,13 @@ pub fn check(app: &App, args: &Args, errors: &mut Errors) {
             });
         }
         if app.places_healthcheck() {
-            check_order(router, app, &args.path.value, errors);
+            check_order(returned, app, &args.path.value, errors);
         }
     }
 }
 
-/// Calls `found` with the span of each route or nested service the router puts at `path`.
+/// Calls `found` with the span of each route or nested service the router
+/// puts exactly at `path` and that answers GET.
 fn routes_at(router: &Router, prefix: &str, path: &str, found: &mut impl FnMut(Location)) {
     for step in &router.steps {
         match step {
@@ -59,17 +60,40 @@ fn routes_at(router: &Router, prefix: &str, path: &str, found: &mut impl FnMut(L
     }
 }
 
-/// axum's path for `route` nested under `prefix`: `/api` + `/` is `/api`.
+/// axum's `path_for_nested_route`: the full path of `route` nested under `prefix`.
 fn join(prefix: &str, route: &str) -> String {
-    match route {
-        "/" if !prefix.is_empty() => prefix.to_owned(),
-        _ => format!("{prefix}{route}"),
+    if prefix.ends_with('/') {
+        format!("{prefix}{}", route.trim_start_matches('/'))
+    } else if route == "/" && !prefix.is_empty() {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}{route}")
     }
 }
 
-fn check_order(router: &Router, app: &App, path: &str, errors: &mut Errors) {
-    let probe = Probe::trace(router, path);
-    match probe.layers.iter().position(|layer| layer.class == Class::Healthcheck) {
+fn check_order(returned: &Returned, app: &App, path: &str, errors: &mut Errors) {
+    if !returned.router.places_healthcheck() {
+        if returned.router.fully_seen() {
+            errors.at(
+                returned.span,
+                "this router is returned without the healthcheck() the function places elsewhere, and \
+                 #[kamal_app] adds none once you place it yourself\n\
+                 help: add `.layer(healthcheck())` to it too, or drop the explicit healthcheck() calls and let \
+                 #[kamal_app] place it",
+            );
+        }
+        return;
+    }
+    // A healthcheck() the model cannot place could run anywhere: stay silent.
+    if !app.sees_every_healthcheck() {
+        return;
+    }
+    let probe = Probe::trace(&returned.router, path, "");
+    match probe
+        .layers
+        .iter()
+        .position(|layer| layer.class == Class::Healthcheck)
+    {
         Some(healthcheck) => {
             let first = probe.layers[healthcheck];
             for layer in &probe.layers[..healthcheck] {
@@ -78,14 +102,15 @@ fn check_order(router: &Router, app: &App, path: &str, errors: &mut Errors) {
                 }
             }
         }
-        None if probe.certain && app.sees_every_healthcheck() => match probe.displaced_by {
+        None if probe.certain => match probe.displaced_by {
             Some(span) => errors.at(
                 span,
                 format!(
                     "kamal-proxy's probe for `{path}` ends up here, past the explicit healthcheck(), and never \
                      gets a healthcheck answer\n\
                      help: `.layer(healthcheck())` wraps only the routes and fallback that exist when it is \
-                     called; add this before it, or drop the explicit healthcheck() and let #[kamal_app] place it"
+                     called, and a route, fallback or merged router added after it takes this path from them; add \
+                     this before it, or drop the explicit healthcheck() and let #[kamal_app] place it"
                 ),
             ),
             None => {
@@ -95,9 +120,9 @@ fn check_order(router: &Router, app: &App, path: &str, errors: &mut Errors) {
                         format!(
                             "kamal-proxy's probe for `{path}` never passes this healthcheck(): it does not wrap \
                              the fallback or route that receives the probe\n\
-                             help: `.route_layer()` wraps matched routes only, and a merged router's layers do not \
-                             wrap the outer fallback; apply it with `.layer(healthcheck())` on the returned router, \
-                             or drop it and let #[kamal_app] place it"
+                             help: `.route_layer()` wraps matched routes only, and a fallback set elsewhere is not \
+                             wrapped by it; apply it with `.layer(healthcheck())` on the returned router, or drop it \
+                             and let #[kamal_app] place it"
                         ),
                     );
                 }
@@ -115,12 +140,7 @@ fn blocked_message(layer: &Layer, outcome: String, healthcheck: &Layer) -> Strin
         ".layer() calls run bottom-to-top (the last call runs first): move `.layer(healthcheck())` below this one"
     };
     let silence = match &layer.seen {
-        Seen::Middleware { name, .. }
-            if !matches!(
-                layer.class,
-                Class::Blocking(crate::classes::Block::Declared)
-            ) =>
-        {
+        Seen::Middleware { name, .. } if layer.class != Class::Blocking(Block::Declared) => {
             format!(
                 "\nnote: if `{name}` lets the probe through, say so with #[kamal_app(allow({name}))]"
             )
@@ -144,23 +164,33 @@ struct Probe<'m> {
     displaced_by: Option<Location>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What answers the probe, ordered as axum's router prefers them.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Endpoint {
     DefaultFallback,
     CustomFallback,
-    /// A route matching the path; more specific matches rank higher, as in axum's router.
-    Route(Rank),
+    /// A route matching the path, ranked segment by segment as matchit does.
+    Route(Vec<Segment>),
 }
 
+/// How one pattern segment matched: a static segment beats a capture, which beats a catch-all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Rank {
+enum Segment {
     CatchAll,
-    Param,
-    Exact,
+    Capture,
+    Static,
+}
+
+/// How a merged or nested router's probe combines with the router it joins.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Join {
+    Merge,
+    Nest,
 }
 
 impl<'m> Probe<'m> {
-    fn trace(router: &'m Router, path: &str) -> Probe<'m> {
+    /// Follows the probe through `router`, whose routes are nested under `prefix`.
+    fn trace(router: &'m Router, path: &str, prefix: &str) -> Probe<'m> {
         let mut probe = Probe {
             endpoint: Endpoint::DefaultFallback,
             layers: Vec::new(),
@@ -173,16 +203,12 @@ impl<'m> Probe<'m> {
                     path: Some(route),
                     span,
                     ..
-                } => match route_match(route, path) {
-                    Match::Yes(rank) if Endpoint::Route(rank) > probe.endpoint => {
-                        probe.move_to(Endpoint::Route(rank), Vec::new(), *span)
-                    }
-                    Match::Maybe => probe.lose_sight(),
-                    Match::Yes(_) | Match::No => {}
-                },
+                } => probe.route(&join(prefix, route), path, *span),
                 Step::Route { path: None, .. } | Step::Opaque => probe.lose_sight(),
                 Step::Fallback { span } => {
-                    if !matches!(probe.endpoint, Endpoint::Route(_)) {
+                    // A nested router's fallback only serves paths under its prefix.
+                    let serves = prefix.is_empty() || is_under(path, prefix);
+                    if serves && !matches!(probe.endpoint, Endpoint::Route(_)) {
                         probe.move_to(Endpoint::CustomFallback, Vec::new(), *span);
                     }
                 }
@@ -191,24 +217,46 @@ impl<'m> Probe<'m> {
                         probe.layers.splice(0..0, stack);
                     }
                 }
-                Step::Merge { router, span } => probe.take_over(Probe::trace(router, path), *span),
+                Step::Merge { router, span } => {
+                    let other = Probe::trace(router, path, prefix);
+                    probe.join(other, Join::Merge, *span);
+                }
                 Step::Nest { prefix: None, .. } => probe.lose_sight(),
                 Step::Nest {
-                    prefix: Some(prefix),
-                    router,
+                    prefix: Some(nested),
+                    router: Some(router),
                     span,
                 } => {
-                    let Some(rest) = under_prefix(path, prefix) else {
-                        continue;
-                    };
-                    match router {
-                        Some(router) => probe.take_over(Probe::trace(router, &rest), *span),
-                        None => probe.move_to(Endpoint::Route(Rank::CatchAll), Vec::new(), *span),
-                    }
+                    let other = Probe::trace(router, path, &join(prefix, nested));
+                    probe.join(other, Join::Nest, *span);
+                }
+                Step::Nest {
+                    prefix: Some(nested),
+                    router: None,
+                    span,
+                } => {
+                    // `nest_service` serves the prefix itself and everything below it.
+                    let at = join(prefix, nested);
+                    probe.route(&at, path, *span);
+                    probe.route(&join(&at, "/{*nested}"), path, *span);
                 }
             }
         }
         probe
+    }
+
+    /// A route at `pattern` takes the probe if it matches more specifically.
+    fn route(&mut self, pattern: &str, path: &str, span: Location) {
+        match route_match(pattern, path) {
+            Match::Yes(rank) => {
+                let endpoint = Endpoint::Route(rank);
+                if endpoint > self.endpoint {
+                    self.move_to(endpoint, Vec::new(), span);
+                }
+            }
+            Match::Maybe => self.lose_sight(),
+            Match::No => {}
+        }
     }
 
     fn move_to(&mut self, endpoint: Endpoint, layers: Vec<&'m Layer>, span: Location) {
@@ -223,12 +271,25 @@ impl<'m> Probe<'m> {
         self.layers = layers;
     }
 
-    /// A merged or nested router takes the probe when it routes it more specifically
-    /// (axum keeps a router's default fallback only when the other has none of its own).
-    fn take_over(&mut self, other: Probe<'m>, span: Location) {
+    /// Combines the probe of a merged or nested router as axum 0.8 does: the
+    /// more specific route wins; a nested custom fallback beats ours; merging
+    /// replaces our default fallback by the other's (default or custom) one,
+    /// and with it the layers that wrapped ours.
+    fn join(&mut self, other: Probe<'m>, join: Join, span: Location) {
         if !other.certain {
             self.lose_sight();
-        } else if other.endpoint > self.endpoint && other.endpoint != Endpoint::DefaultFallback {
+            return;
+        }
+        let takes_over = match (&self.endpoint, &other.endpoint) {
+            (_, Endpoint::Route(_)) => other.endpoint > self.endpoint,
+            (Endpoint::Route(_), _) => false,
+            (_, Endpoint::CustomFallback) => {
+                join == Join::Nest || self.endpoint == Endpoint::DefaultFallback
+            }
+            (Endpoint::DefaultFallback, Endpoint::DefaultFallback) => join == Join::Merge,
+            (Endpoint::CustomFallback, Endpoint::DefaultFallback) => false,
+        };
+        if takes_over {
             self.move_to(other.endpoint, other.layers, span);
         }
     }
@@ -242,26 +303,23 @@ impl<'m> Probe<'m> {
 
 enum Match {
     No,
-    Yes(Rank),
+    Yes(Vec<Segment>),
     /// A capture inside a segment (`/{id}.json`): the model does not guess.
     Maybe,
 }
 
 /// Whether an axum route pattern matches `path`, and how specifically.
 fn route_match(pattern: &str, path: &str) -> Match {
-    if pattern == path {
-        return Match::Yes(Rank::Exact);
-    }
-    let mut rank = Rank::Exact;
+    let mut rank = Vec::new();
     let mut wanted = path.split('/');
     for segment in pattern.split('/') {
         if segment.starts_with("{*") && segment.ends_with('}') {
             let rest: Vec<&str> = wanted.collect();
-            return if rest.iter().any(|s| !s.is_empty()) {
-                Match::Yes(Rank::CatchAll)
-            } else {
-                Match::No
-            };
+            if rest.iter().all(|s| s.is_empty()) {
+                return Match::No;
+            }
+            rank.push(Segment::CatchAll);
+            return Match::Yes(rank);
         }
         let Some(actual) = wanted.next() else {
             return Match::No;
@@ -270,10 +328,12 @@ fn route_match(pattern: &str, path: &str) -> Match {
             if actual.is_empty() {
                 return Match::No;
             }
-            rank = Rank::Param;
+            rank.push(Segment::Capture);
         } else if segment.contains(['{', '}']) {
             return Match::Maybe;
-        } else if segment != actual {
+        } else if segment == actual {
+            rank.push(Segment::Static);
+        } else {
             return Match::No;
         }
     }
@@ -292,21 +352,21 @@ fn is_capture(segment: &str) -> bool {
         && !segment[1..segment.len() - 1].contains(['{', '}'])
 }
 
-/// The path a router nested at `prefix` sees for `path`, if it receives it.
-fn under_prefix(path: &str, prefix: &str) -> Option<String> {
-    let rest = path.strip_prefix(prefix.trim_end_matches('/'))?;
-    match rest {
-        "" => Some("/".to_owned()),
-        _ if rest.starts_with('/') => Some(rest.to_owned()),
-        _ => None,
-    }
+/// Whether a router nested at `prefix` receives `path`.
+fn is_under(path: &str, prefix: &str) -> bool {
+    let base = prefix.trim_end_matches('/');
+    path == base
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::Segment::{Capture, CatchAll, Static};
     use super::*;
 
-    fn matches(pattern: &str, path: &str) -> Option<Rank> {
+    fn matches(pattern: &str, path: &str) -> Option<Vec<Segment>> {
         match route_match(pattern, path) {
             Match::Yes(rank) => Some(rank),
             Match::No => None,
@@ -316,9 +376,9 @@ mod tests {
 
     #[test]
     fn route_patterns() {
-        assert_eq!(matches("/up", "/up"), Some(Rank::Exact));
-        assert_eq!(matches("/{page}", "/up"), Some(Rank::Param));
-        assert_eq!(matches("/{*rest}", "/up"), Some(Rank::CatchAll));
+        assert_eq!(matches("/up", "/up"), Some(vec![Static, Static]));
+        assert_eq!(matches("/{page}", "/up"), Some(vec![Static, Capture]));
+        assert_eq!(matches("/{*rest}", "/up"), Some(vec![Static, CatchAll]));
         assert_eq!(matches("/api/{*rest}", "/up"), None);
         assert_eq!(matches("/{a}/{b}", "/up"), None);
         assert_eq!(matches("/", "/up"), None);
@@ -327,10 +387,22 @@ mod tests {
     }
 
     #[test]
-    fn prefixes() {
-        assert_eq!(under_prefix("/api/up", "/api").as_deref(), Some("/up"));
-        assert_eq!(under_prefix("/api", "/api").as_deref(), Some("/"));
-        assert_eq!(under_prefix("/apiup", "/api"), None);
-        assert_eq!(under_prefix("/up", "/api"), None);
+    fn earlier_static_segments_win() {
+        let api = matches("/api/{*rest}", "/api/health");
+        let tenant = matches("/{tenant}/health", "/api/health");
+        assert!(api > tenant, "matchit prefers the static `api` segment");
+    }
+
+    #[test]
+    fn nesting_follows_axum() {
+        assert_eq!(join("/api", "/"), "/api");
+        assert_eq!(join("/api", "/up"), "/api/up");
+        assert_eq!(join("/api/", "/up"), "/api/up");
+        assert_eq!(join("/up/", "/"), "/up/");
+        assert_eq!(join("", "/up"), "/up");
+        assert!(is_under("/api/up", "/api"));
+        assert!(is_under("/api", "/api"));
+        assert!(!is_under("/apiup", "/api"));
+        assert!(!is_under("/up", "/api"));
     }
 }

@@ -37,7 +37,10 @@ fn not_a_literal() -> Router { Router::new() }
 #[kamal_app(liveness = "livez")]
 fn bad_liveness() -> Router { Router::new() }
 
+#[kamal_app(path = "/healthz", liveness = "/healthz")]
+fn same_liveness() -> Router { Router::new() }
+
 fn main() {
     let _ = (relative(), query(), fragment(), capture(), wildcard(), double_slash());
-    let _ = (whitespace(), dot_segments(), not_ascii(), not_a_literal(), bad_liveness());
+    let _ = (whitespace(), dot_segments(), not_ascii(), not_a_literal(), bad_liveness(), same_liveness());
 }

@@ -5,6 +5,9 @@ use axum_kamal::kamal_app;
 trait Factory {
     #[kamal_app]
     fn app() -> Router;
+
+    #[kamal_app]
+    async fn async_app() -> Router;
 }
 
 fn main() {}

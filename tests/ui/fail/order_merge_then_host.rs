@@ -1,4 +1,4 @@
-//! Host validation applied after merging still runs before the healthcheck.
+//! Host validation applied after merging and after the healthcheck still runs first.
 #[path = "../support/mod.rs"]
 mod support;
 
@@ -13,8 +13,8 @@ fn app() -> Router {
     let api = Router::new().route("/api", get(support::home));
     Router::new()
         .nest("/v1", Router::new().route("/items", get(support::home)))
-        .layer(healthcheck())
         .merge(api)
+        .layer(healthcheck())
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(support::bad_request))

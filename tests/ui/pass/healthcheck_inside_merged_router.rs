@@ -1,4 +1,4 @@
-//! A merged router's layers do not wrap the outer fallback.
+//! Merging two routers without fallbacks keeps the merged one's fallback, with the layers that wrap it.
 #[path = "../support/mod.rs"]
 mod support;
 
