@@ -290,7 +290,7 @@ impl Seen {
             Seen::Type {
                 ty,
                 constructor: Some(c),
-            } if lookup(|s| matches!(s, Constructor(t, k) if ty == t && c == k)).is_some() => {
+            } if constructor_row(ty, c).is_some() => {
                 format!("{ty}::{c}")
             }
             Seen::Type { ty, .. } => ty.to_string(),
@@ -336,7 +336,7 @@ impl Overrides<'_> {
             Seen::Healthcheck => Class::Healthcheck,
             Seen::Type { ty, constructor } => constructor
                 .as_ref()
-                .and_then(|c| lookup(|s| matches!(s, Constructor(t, k) if ty == t && c == k)))
+                .and_then(|c| constructor_row(ty, c))
                 .or_else(|| lookup(|s| matches!(s, Type(t) if ty == t)))
                 .unwrap_or(Transparent),
             Seen::BuilderMethod(method) => {
@@ -351,6 +351,11 @@ impl Overrides<'_> {
             Seen::Middleware { .. } | Seen::Opaque => Transparent,
         }
     }
+}
+
+/// The class of a constructor row for `ty::constructor`, which wins over the type's row.
+fn constructor_row(ty: &Ident, constructor: &Ident) -> Option<Class> {
+    lookup(|s| matches!(s, Constructor(t, c) if ty == t && constructor == c))
 }
 
 fn lookup(spelled: impl Fn(Spelling) -> bool) -> Option<Class> {

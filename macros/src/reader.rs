@@ -87,11 +87,12 @@ impl Reader<'_> {
                         _ => self.forget(bound_names(&local.pat)),
                     }
                 }
-                Stmt::Expr(Expr::Assign(assign), _) if ident_of(&assign.left).is_some() => {
+                Stmt::Expr(Expr::Assign(assign), _) => {
                     self.nested(&assign.right);
-                    let binding = self.binding(&assign.right);
-                    self.bindings
-                        .insert(ident_of(&assign.left).unwrap_or_default(), binding);
+                    if let Some(name) = ident_of(&assign.left) {
+                        let binding = self.binding(&assign.right);
+                        self.bindings.insert(name, binding);
+                    }
                 }
                 Stmt::Expr(Expr::Return(ret), _) => {
                     if let Some(value) = &ret.expr {
@@ -164,6 +165,11 @@ impl Reader<'_> {
         }
     }
 
+    /// What a plain local name holds, if the reader followed its binding.
+    fn bound(&self, expr: &Expr) -> Option<&Binding> {
+        ident_of(expr).and_then(|name| self.bindings.get(&name))
+    }
+
     fn group(&mut self) -> usize {
         self.next_group += 1;
         self.next_group
@@ -179,8 +185,8 @@ impl Reader<'_> {
                 router
             }
             Expr::Call(call) if is_router_new(&call.func) => Router::default(),
-            Expr::Path(_) => ident_of(expr)
-                .and_then(|name| self.bindings.get(&name))
+            Expr::Path(_) => self
+                .bound(expr)
                 .map_or_else(Router::opaque, |binding| binding.router.clone()),
             Expr::Paren(inner) => self.router(&inner.expr),
             Expr::Group(inner) => self.router(&inner.expr),
@@ -230,6 +236,15 @@ impl Reader<'_> {
 
     /// The layers one `.layer(..)` argument adds, in execution order.
     fn stack(&mut self, expr: &Expr, group: usize, in_builder: bool) -> Vec<Layer> {
+        if let Some(binding) = self.bound(expr) {
+            // Keep each layer's own span; it now runs wherever this `.layer(..)` puts it.
+            let regroup = |layer: &Layer| Layer {
+                group,
+                in_builder: in_builder || layer.in_builder,
+                ..layer.clone()
+            };
+            return binding.layers.iter().map(regroup).collect();
+        }
         match expr {
             Expr::MethodCall(call) if call.method == "clone" => {
                 self.stack(&call.receiver, group, in_builder)
@@ -264,18 +279,6 @@ impl Reader<'_> {
                 self.stack(&call.args[0], group, in_builder)
             }
             Expr::Call(call) if is_service_builder_new(&call.func) => Vec::new(),
-            Expr::Path(_)
-                if ident_of(expr).is_some_and(|name| self.bindings.contains_key(&name)) =>
-            {
-                let name = ident_of(expr).unwrap_or_default();
-                // Keep each layer's own span; it now runs wherever this `.layer(..)` puts it.
-                let regroup = |layer: &Layer| Layer {
-                    group,
-                    in_builder: in_builder || layer.in_builder,
-                    ..layer.clone()
-                };
-                self.bindings[&name].layers.iter().map(regroup).collect()
-            }
             Expr::Paren(inner) => self.stack(&inner.expr, group, in_builder),
             Expr::Group(inner) => self.stack(&inner.expr, group, in_builder),
             Expr::Reference(inner) => self.stack(&inner.expr, group, in_builder),
