@@ -11,7 +11,11 @@
 #                   every route and layer of the function
 #
 # Usage: scripts/expand-time.sh     (about 1 min after the first dependency check)
-# Env:   ROUTES=300 LAYERS=40 RUNS=5
+# Env:   ROUTES=300 LAYERS=40 RUNS=5 REV=(work tree)
+#
+# Next to the wall-clock time of `cargo check`, rustc's own -Ztime-passes
+# figures for macro expansion (all macros of the crate, #[kamal_app] included)
+# and type checking isolate the macro from cargo's and the OS's noise.
 #
 # The difference kamal - plain is what the macro adds to a rebuild of the
 # crate: parsing and reading the function, emitting it, and type-checking
@@ -26,6 +30,15 @@ RUNS="${RUNS:-5}"
 
 dir="${CARGO_TARGET_DIR:-$root/target}/expand-bench"
 mkdir -p "$dir/src"
+# REV=<commit>: measure that commit's macro and runtime (a `git archive` of
+# it) instead of the work tree's, e.g. while the work tree is being edited.
+src="$root"
+if [ -n "${REV:-}" ]; then
+  src="$dir-rev" # outside $dir: path dependencies below it would join its workspace
+  rm -rf "$src"
+  mkdir -p "$src"
+  git archive "$REV" | tar -x -C "$src"
+fi
 cat >"$dir/Cargo.toml" <<EOF
 [package]
 name = "expand-bench"
@@ -34,14 +47,14 @@ edition = "2024"
 publish = false
 
 [dependencies]
-axum-kamal = { path = "$root/runtime" }
+axum-kamal = { path = "$src/runtime" }
 axum = "0.8"
 tower-http = { version = "0.7", features = ["set-header"] }
 
 [workspace]
 EOF
 # The workspace's lock file pins the same versions and keeps this offline.
-cp "$root/Cargo.lock" "$dir/Cargo.lock"
+cp "$src/Cargo.lock" "$dir/Cargo.lock"
 export CARGO_TARGET_DIR="$dir/target"
 
 # generate VARIANT: writes src/lib.rs
@@ -90,14 +103,27 @@ check() {
   (cd "$dir" && cargo check -q --offline 2>/dev/null) || (cd "$dir" && cargo check -q)
 }
 
+# passes VARIANT: rustc's own timing of macro expansion and type checking of
+# the crate, in ms ("expand typeck"), from -Ztime-passes (RUSTC_BOOTSTRAP=1 for
+# this scratch crate only: it is a nightly flag).
+passes() {
+  # Its own target directory: RUSTC_BOOTSTRAP is part of every crate's
+  # fingerprint and would make the timed `cargo check` rebuild everything.
+  (cd "$dir" && CARGO_TARGET_DIR="$dir/target-passes" RUSTC_BOOTSTRAP=1 \
+    cargo rustc -q --offline --profile check -- -Ztime-passes 2>&1) |
+    awk '$NF == "macro_expand_crate" { e = $2 } $NF == "type_check_crate" { t = $2 }
+         END { printf "%.0f %.0f\n", e * 1000, t * 1000 }'
+}
+
 variants=(plain kamal plain_explicit kamal_explicit)
 echo "checking dependencies once (first run only takes a while)" >&2
 for v in "${variants[@]}"; do
   generate "$v"
   check
+  passes >/dev/null
 done
 
-declare -A times
+declare -A times expand typeck
 for ((run = 1; run <= RUNS; run++)); do
   for v in "${variants[@]}"; do
     generate "$v"
@@ -105,6 +131,10 @@ for ((run = 1; run <= RUNS; run++)); do
     check
     end=$(date +%s%N)
     times[$v]+="$(((end - start) / 1000000)) "
+    touch "$dir/src/lib.rs"
+    read -r e t < <(passes)
+    expand[$v]+="$e "
+    typeck[$v]+="$t "
   done
 done
 
@@ -115,13 +145,15 @@ stats() { # "mean min stddev" in ms of the given numbers
 
 echo
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(rustc --version)"
-echo "$ROUTES routes, $LAYERS layers in one function; cargo check of the crate, $RUNS runs each (alternated)"
+echo "axum-kamal from ${REV:-the work tree}; $ROUTES routes, $LAYERS layers in one function; cargo check of the crate, $RUNS runs each (alternated)"
 echo
-echo "| variant | mean | min | stddev | mean − baseline | baseline |"
-echo "|---|---|---|---|---|---|"
+echo "| variant | cargo check: mean | min | stddev | mean − baseline | baseline | rustc macro_expand_crate (mean) | rustc type_check_crate (mean) |"
+echo "|---|---|---|---|---|---|---|---|"
 declare -A mean
 for v in "${variants[@]}"; do
   read -r m min sd < <(stats ${times[$v]})
+  read -r e _ _ < <(stats ${expand[$v]})
+  read -r t _ _ < <(stats ${typeck[$v]})
   mean[$v]=$m
   case "$v" in
     kamal) base=plain ;;
@@ -133,5 +165,5 @@ for v in "${variants[@]}"; do
   else
     diff="—"
   fi
-  echo "| $v | $m ms | $min ms | $sd ms | $diff | ${base:-—} |"
+  echo "| $v | $m ms | $min ms | $sd ms | $diff | ${base:-—} | $e ms | $t ms |"
 done

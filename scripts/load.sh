@@ -9,8 +9,8 @@
 #      #[kamal_app] vs without it (tests/examples/quickstart_twin.rs, KAMAL=1 /
 #      KAMAL=0: one binary, no tracing subscriber, only the macro differs).
 #
-# Usage: scripts/load.sh            (about 30 s after the build)
-# Env:   DURATION=5s THREADS=2 CONNECTIONS=64 ROUNDS=1 PIN=1
+# Usage: scripts/load.sh            (about 90 s after the build)
+# Env:   DURATION=5s THREADS=2 CONNECTIONS=64 ROUNDS=3 PIN=1
 #
 # Loopback only; every run is bounded by DURATION; the servers are killed on
 # exit. Installs wrk with apt-get if missing (as root, or with sudo). With
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 DURATION="${DURATION:-5s}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-64}"
-ROUNDS="${ROUNDS:-1}"
+ROUNDS="${ROUNDS:-3}"
 PIN="${PIN:-1}"
 
 if ! command -v wrk >/dev/null 2>&1; then
@@ -67,7 +67,8 @@ start() {
   pids+=("$!")
   url=""
   for _ in $(seq 100); do
-    url="$(sed -n 's/^listening on \(http:\/\/[^ ]*\)$/\1/p' "$work/$name.log")"
+    # The log may not exist yet: the server's shell creates it.
+    url="$(sed -n 's/^listening on \(http:\/\/[^ ]*\)$/\1/p' "$work/$name.log" 2>/dev/null || true)"
     [ -n "$url" ] && return 0
     sleep 0.1
   done
@@ -110,18 +111,47 @@ app_headers=('Host: localhost')
 
 echo
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(rustc --version)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew the figures)"
 echo "wrk: $THREADS threads, $CONNECTIONS connections, $DURATION per run (after 1 s warm-up); pinning: $pinning"
 echo
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f×", a / b }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# measure NAME URL HEADER...: one wrk run, appended to $work/NAME.
+measure() {
+  local name="$1"
+  shift
+  load "$@" >>"$work/$name"
+}
+
 echo "| round | figure | server | requests/s | p50 | p99 | req/s vs baseline |"
 echo "|---|---|---|---|---|---|---|"
 for round in $(seq "$ROUNDS"); do
-  read -r up_rps up_p50 up_p99 < <(load "$quickstart/up" "${probe_headers[@]}")
-  read -r bare_rps bare_p50 bare_p99 < <(load "$bare/up" "${probe_headers[@]}")
-  read -r without_rps without_p50 without_p99 < <(load "$without/" "${app_headers[@]}")
-  read -r with_rps with_p50 with_p99 < <(load "$with/" "${app_headers[@]}")
-  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f×", a / b }'; }
+  # Alternate which server of a pair goes first, so drifting background load
+  # does not always favour the same one.
+  if [ $((round % 2)) = 1 ]; then
+    measure bare "$bare/up" "${probe_headers[@]}"
+    measure up "$quickstart/up" "${probe_headers[@]}"
+    measure without "$without/" "${app_headers[@]}"
+    measure with "$with/" "${app_headers[@]}"
+  else
+    measure up "$quickstart/up" "${probe_headers[@]}"
+    measure bare "$bare/up" "${probe_headers[@]}"
+    measure with "$with/" "${app_headers[@]}"
+    measure without "$without/" "${app_headers[@]}"
+  fi
+  read -r bare_rps bare_p50 bare_p99 < <(sed -n "${round}p" "$work/bare")
+  read -r up_rps up_p50 up_p99 < <(sed -n "${round}p" "$work/up")
+  read -r without_rps without_p50 without_p99 < <(sed -n "${round}p" "$work/without")
+  read -r with_rps with_p50 with_p99 < <(sed -n "${round}p" "$work/with")
   echo "| $round | \`GET /up\` (kamal-proxy's probe) | bare hyper (floor) | $bare_rps | $bare_p50 | $bare_p99 | 1 |"
   echo "| $round | \`GET /up\` (kamal-proxy's probe) | quickstart, #[kamal_app] | $up_rps | $up_p50 | $up_p99 | $(ratio "$up_rps" "$bare_rps") |"
   echo "| $round | \`GET /\` (Host: localhost) | quickstart app without #[kamal_app] | $without_rps | $without_p50 | $without_p99 | 1 |"
   echo "| $round | \`GET /\` (Host: localhost) | quickstart app with #[kamal_app] | $with_rps | $with_p50 | $with_p99 | $(ratio "$with_rps" "$without_rps") |"
 done
+if [ "$ROUNDS" -gt 1 ]; then
+  rps() { median $(cut -d' ' -f1 "$work/$1"); }
+  echo
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "median requests/s over $ROUNDS rounds: /up $(rps up) vs bare hyper $(rps bare) ($(ratio "$(rps up)" "$(rps bare)")); / with #[kamal_app] $(rps with) vs without $(rps without) ($(ratio "$(rps with)" "$(rps without)"))"
+fi

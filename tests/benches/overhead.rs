@@ -344,6 +344,100 @@ fn storm(c: &mut Criterion) {
     );
 }
 
+/// Rounds and requests per round of [`interleaved`].
+const ROUNDS: usize = 300;
+const BATCH: usize = 1_000;
+
+/// Median over [`ROUNDS`] of `time(measured) / time(baseline)`, each round
+/// timing [`BATCH`] requests through one app and then through the other
+/// (alternating which goes first), so load from other processes hits both
+/// alike. Returns (median ratio, ns per request for each).
+fn ab<A, B>(measured: &A, baseline: &B, make: fn() -> Request) -> (f64, f64, f64)
+where
+    A: Service<Request, Response = Response, Error = Infallible> + Clone,
+    B: Service<Request, Response = Response, Error = Infallible> + Clone,
+{
+    fn time<S>(app: &S, requests: Vec<Request>) -> Duration
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Clone,
+    {
+        let start = Instant::now();
+        for request in requests {
+            std::hint::black_box(send(app, request));
+        }
+        start.elapsed()
+    }
+    let batch = || (0..BATCH).map(|_| make()).collect::<Vec<_>>();
+    let (mut ratios, mut total_m, mut total_b) = (Vec::new(), Duration::ZERO, Duration::ZERO);
+    for round in 0..ROUNDS {
+        let (m_requests, b_requests) = (batch(), batch());
+        let (m, b) = if round % 2 == 0 {
+            let m = time(measured, m_requests);
+            (m, time(baseline, b_requests))
+        } else {
+            let b = time(baseline, b_requests);
+            (time(measured, m_requests), b)
+        };
+        ratios.push(m.as_secs_f64() / b.as_secs_f64());
+        (total_m, total_b) = (total_m + m, total_b + b);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let per_request = |total: Duration| total.as_secs_f64() * 1e9 / (ROUNDS * BATCH) as f64;
+    (
+        ratios[ROUNDS / 2],
+        per_request(total_m),
+        per_request(total_b),
+    )
+}
+
+/// The ratios of `pass_through` and `probe` again, interleaved (see [`ab`]):
+/// robust when other processes load the machine. Printed, and written to
+/// `target/criterion/interleaved.json` for `scripts/bench-report.py`.
+fn interleaved(_: &mut Criterion) {
+    // `cargo bench -- --test` (a smoke run, e.g. in CI): check, don't measure.
+    if std::env::args().any(|arg| arg == "--test") {
+        let (kamal, plain) = (kamal::app(), plain::app());
+        assert_eq!(send(&kamal, ordinary()).status(), StatusCode::OK);
+        assert_eq!(send(&plain, ordinary()).status(), StatusCode::OK);
+        return;
+    }
+    let (kamal, plain, folded, from_fn) = (kamal::app(), plain::app(), folded(), hand_written());
+    let floor = service_fn(|request: Request| async move {
+        Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
+    });
+    let figures = [
+        ("pass_through/kamal vs plain", ab(&kamal, &plain, ordinary)),
+        (
+            "pass_through/folded vs plain",
+            ab(&folded, &plain, ordinary),
+        ),
+        ("probe/kamal vs from_fn", ab(&kamal, &from_fn, probe)),
+        ("probe/kamal vs floor", ab(&kamal, &floor, probe)),
+        ("probe/folded vs floor", ab(&folded, &floor, probe)),
+    ];
+    let mut json = Vec::new();
+    for (name, (ratio, measured, baseline)) in figures {
+        println!(
+            "interleaved {name}: {ratio:.3}x (median of {ROUNDS} rounds of {BATCH}; {measured:.0} ns vs {baseline:.0} ns per request)"
+        );
+        json.push(format!(
+            r#"{{"figure":"{name}","ratio":{ratio:.4},"measured_ns":{measured:.1},"baseline_ns":{baseline:.1}}}"#
+        ));
+    }
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(
+            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+            Into::into,
+        )
+        .join("criterion");
+    std::fs::create_dir_all(&dir).expect("criterion directory");
+    std::fs::write(
+        dir.join("interleaved.json"),
+        format!("[{}]\n", json.join(",")),
+    )
+    .expect("write interleaved.json");
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -353,6 +447,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = pass_through, probe_path, probe_checks, storm
+    targets = pass_through, probe_path, probe_checks, storm, interleaved
 }
 criterion_main!(benches);
