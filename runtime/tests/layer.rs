@@ -1,61 +1,13 @@
 //! Behaviour of `HealthcheckLayer` in process, over a recording inner service.
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+mod common;
 
 use axum_kamal::{DEFAULT_PATH, HealthcheckLayer, health_response, healthcheck};
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, Response, StatusCode, Uri, header};
-use http_body_util::{BodyExt, Full};
-use tower::{ServiceBuilder, ServiceExt, service_fn};
-
-/// Extension inserted by the tests, to check it reaches the inner service.
-#[derive(Clone, Debug, PartialEq)]
-struct Marker(u32);
-
-/// What the inner service saw.
-#[derive(Debug)]
-struct Seen {
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-    marker: Option<Marker>,
-}
-
-type Log = Arc<Mutex<Vec<Seen>>>;
-
-/// Runs `req` through `layer` wrapping a recording inner service that answers
-/// `418` with body `inner`. Returns the response (body collected) and what the
-/// inner service saw.
-async fn run(layer: HealthcheckLayer, req: Request<Full<Bytes>>) -> (Response<Bytes>, Vec<Seen>) {
-    let log: Log = Arc::default();
-    let svc = ServiceBuilder::new().layer(layer).service(service_fn({
-        let log = log.clone();
-        move |req: Request<Full<Bytes>>| {
-            let log = log.clone();
-            async move {
-                let (parts, body) = req.into_parts();
-                let body = body.collect().await.unwrap().to_bytes();
-                log.lock().unwrap().push(Seen {
-                    marker: parts.extensions.get::<Marker>().cloned(),
-                    method: parts.method,
-                    uri: parts.uri,
-                    headers: parts.headers,
-                    body,
-                });
-                let mut res = Response::new(Full::new(Bytes::from_static(b"inner")));
-                *res.status_mut() = StatusCode::IM_A_TEAPOT;
-                Ok::<_, Infallible>(res)
-            }
-        }
-    }));
-    let res = svc.oneshot(req).await.unwrap();
-    let (parts, body) = res.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
-    let seen = std::mem::take(&mut *log.lock().unwrap());
-    (Response::from_parts(parts, body), seen)
-}
+use common::{Marker, run};
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::Full;
+use tower::ServiceExt;
 
 /// The exact probe kamal-proxy sends.
 fn kamal_probe(method: Method, uri: &str) -> Request<Full<Bytes>> {

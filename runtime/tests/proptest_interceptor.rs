@@ -16,29 +16,14 @@
 //! Default 256 cases per property; run longer with
 //! `PROPTEST_CASES=100000 cargo test -p axum-kamal --test proptest_interceptor --release`.
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+mod common;
 
 use axum_kamal::{Health, HealthcheckLayer, healthcheck};
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
+use common::{Marker, Seen};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::Full;
 use proptest::prelude::*;
-use tower::{ServiceBuilder, ServiceExt, service_fn};
-
-/// Extension inserted into every request, to check it reaches the inner service.
-#[derive(Clone, Debug, PartialEq)]
-struct Marker(u64);
-
-/// What the inner service saw.
-#[derive(Debug)]
-struct Seen {
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-    marker: Option<Marker>,
-}
 
 /// One generated request, kept as parts so the expectation does not depend on
 /// how `http` parses them.
@@ -88,41 +73,13 @@ impl Case {
     }
 }
 
-/// Runs `req` through `layer` over a recording inner service answering `418
-/// inner`; returns the response (body collected) and what the inner service saw.
+/// [`common::run`] on a fresh current-thread runtime: proptest bodies are sync.
 fn run(layer: HealthcheckLayer, req: Request<Full<Bytes>>) -> (Response<Bytes>, Vec<Seen>) {
-    let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
-    let svc = ServiceBuilder::new().layer(layer).service(service_fn({
-        let log = log.clone();
-        move |req: Request<Full<Bytes>>| {
-            let log = log.clone();
-            async move {
-                let (parts, body) = req.into_parts();
-                let body = body.collect().await.unwrap().to_bytes();
-                log.lock().unwrap().push(Seen {
-                    marker: parts.extensions.get::<Marker>().cloned(),
-                    method: parts.method,
-                    uri: parts.uri,
-                    headers: parts.headers,
-                    body,
-                });
-                let mut res = Response::new(Full::new(Bytes::from_static(b"inner")));
-                *res.status_mut() = StatusCode::IM_A_TEAPOT;
-                Ok::<_, Infallible>(res)
-            }
-        }
-    }));
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
-    let (parts, body) = runtime.block_on(async {
-        let res = svc.oneshot(req).await.unwrap();
-        let (parts, body) = res.into_parts();
-        (parts, body.collect().await.unwrap().to_bytes())
-    });
-    let seen = std::mem::take(&mut *log.lock().unwrap());
-    (Response::from_parts(parts, body), seen)
+        .unwrap()
+        .block_on(common::run(layer, req))
 }
 
 /// Checks the property for one case against a layer answering `paths`.
