@@ -162,15 +162,11 @@ fn pass_through(c: &mut Criterion) {
         );
     }
     let mut group = c.benchmark_group("pass_through");
-    group.bench_function("plain", |b| {
-        b.iter_batched(ordinary, |r| send(&plain, r), BatchSize::SmallInput);
-    });
-    group.bench_function("kamal", |b| {
-        b.iter_batched(ordinary, |r| send(&kamal, r), BatchSize::SmallInput);
-    });
-    group.bench_function("folded", |b| {
-        b.iter_batched(ordinary, |r| send(&folded, r), BatchSize::SmallInput);
-    });
+    for (name, app) in [("plain", &plain), ("kamal", &kamal), ("folded", &folded)] {
+        group.bench_function(name, |b| {
+            b.iter_batched(ordinary, |r| send(app, r), BatchSize::SmallInput);
+        });
+    }
     group.finish();
 }
 
@@ -193,15 +189,15 @@ fn probe_path(c: &mut Criterion) {
     group.bench_function("floor", |b| {
         b.iter_batched(probe, |r| send(&floor, r), BatchSize::SmallInput);
     });
-    group.bench_function("kamal", |b| {
-        b.iter_batched(probe, |r| send(&kamal, r), BatchSize::SmallInput);
-    });
-    group.bench_function("from_fn", |b| {
-        b.iter_batched(probe, |r| send(&from_fn, r), BatchSize::SmallInput);
-    });
-    group.bench_function("folded", |b| {
-        b.iter_batched(probe, |r| send(&folded, r), BatchSize::SmallInput);
-    });
+    for (name, app) in [
+        ("kamal", &kamal),
+        ("from_fn", &from_fn),
+        ("folded", &folded),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(probe, |r| send(app, r), BatchSize::SmallInput);
+        });
+    }
     group.finish();
 }
 
