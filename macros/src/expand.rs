@@ -6,7 +6,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Expr, Ident, parse_quote};
+use syn::{Block, Expr, Ident, Stmt, Type, parse_quote};
 
 use crate::ast::AppFn;
 use crate::attr::Args;
@@ -59,30 +59,78 @@ impl<'a> Emit<'a> {
             let var = &self.health;
             quote!(let #var = #expr;)
         });
-        if places_healthcheck {
+        let body = if places_healthcheck {
             self.visit_block_mut(&mut item.block);
             let body = &item.block.stmts;
-            item.block = parse_quote!({ #health #(#body)* });
+            quote!(#(#body)*)
         } else {
-            let body = &item.block;
-            let built = Ident::new("__kamal_router", Span::mixed_site());
-            // The body runs unchanged (its `return`s included) inside a closure or async block.
-            let (run, allow) = match item.sig.asyncness {
-                Some(_) => (quote!(async #body.await), None),
-                None => (
-                    quote!((|| -> #router #body)()),
-                    Some(quote!(#[allow(clippy::redundant_closure_call)])),
-                ),
-            };
-            let outermost = self.configure(quote!(::axum_kamal::healthcheck()), Span::call_site());
-            item.block = parse_quote!({
-                #health
+            self.outermost(&mut item.block, item.sig.asyncness.is_some(), &router)
+        };
+        item.block = parse_quote!({ #health #body });
+        item.into_token_stream()
+    }
+
+    /// Statements that make the healthcheck the outermost layer of whatever
+    /// `body` returns.
+    ///
+    /// The body runs unchanged (its `return`s included) inside a closure or
+    /// an async block, and the router it returns gets the healthcheck as one
+    /// more `.layer(..)`. When the body ends with a `.layer(x)` call, that
+    /// path gets `.layer(healthcheck.around(x))` instead, which saves axum a
+    /// route level on every request; a flag tells the two paths apart, so a
+    /// `return` anywhere, even from inside a macro, still gets the extra
+    /// layer.
+    fn outermost(&self, body: &mut Block, asyncness: bool, router: &Type) -> TokenStream {
+        let built = Ident::new("__kamal_router", Span::mixed_site());
+        let folded = Ident::new("__kamal_folded", Span::mixed_site());
+        let folds = match body.stmts.last_mut() {
+            Some(Stmt::Expr(tail, None)) => self.fold(tail, &folded),
+            _ => false,
+        };
+        let (run, allow) = match asyncness {
+            true => (quote!(async #body.await), None),
+            false => (
+                quote!((|| -> #router #body)()),
+                Some(quote!(#[allow(clippy::redundant_closure_call)])),
+            ),
+        };
+        let outer = self.healthcheck();
+        if folds {
+            quote! {
+                let mut #folded = false;
                 #allow
                 let #built: #router = #run;
-                #built.layer(#outermost)
-            });
+                if #folded { #built } else { #built.layer(#outer) }
+            }
+        } else {
+            quote! {
+                #allow
+                let #built: #router = #run;
+                #built.layer(#outer)
+            }
         }
-        item.into_token_stream()
+    }
+
+    /// Joins the healthcheck to the `.layer(x)` call `tail` ends with, if it
+    /// ends with one, and sets `flag` once that router is built.
+    fn fold(&self, tail: &mut Expr, flag: &Ident) -> bool {
+        let Some(layer) = last_layer(tail) else {
+            return false;
+        };
+        let outer = self.healthcheck();
+        *layer = parse_quote!(#outer.around(#layer));
+        let value = Ident::new("__kamal_tail", Span::mixed_site());
+        *tail = parse_quote!({
+            let #value = #tail;
+            #flag = true;
+            #value
+        });
+        true
+    }
+
+    /// The healthcheck the macro adds itself.
+    fn healthcheck(&self) -> TokenStream {
+        self.configure(quote!(::axum_kamal::healthcheck()), Span::call_site())
     }
 
     /// A `HealthcheckLayer` answering at the macro's path, with its options.
@@ -99,6 +147,21 @@ impl<'a> Emit<'a> {
             layer = quote_spanned!(span=> #layer.health(::core::clone::Clone::clone(&#health)));
         }
         layer
+    }
+}
+
+/// The layer of the `.layer(x)` call a tail expression ends with, bar
+/// `.with_state(..)`: the user's outermost layer on that path.
+fn last_layer(tail: &mut Expr) -> Option<&mut Expr> {
+    match tail {
+        Expr::MethodCall(call) => match call.method.to_string().as_str() {
+            "with_state" => last_layer(&mut call.receiver),
+            "layer" if call.turbofish.is_none() && call.args.len() == 1 => call.args.first_mut(),
+            _ => None,
+        },
+        Expr::Paren(inner) => last_layer(&mut inner.expr),
+        Expr::Group(inner) => last_layer(&mut inner.expr),
+        _ => None,
     }
 }
 

@@ -121,6 +121,7 @@
 //! `HEAD`). Every other request reaches your app unchanged, at zero cost.
 #![deny(missing_docs)]
 
+mod around;
 mod health;
 mod layer;
 mod response;
@@ -134,6 +135,7 @@ pub mod testing;
 /// See the [crate documentation](crate) for a quick start.
 pub use axum_kamal_macros::kamal_app;
 
+pub use around::{AxumResponse, AxumResponseFuture, HealthcheckAround};
 pub use health::Health;
 pub use layer::{DEFAULT_PATH, Healthcheck, HealthcheckLayer, ResponseFuture, healthcheck};
 pub use response::health_response;
