@@ -39,6 +39,10 @@ pub fn is_healthcheck_call(call: &ExprCall) -> bool {
         )
 }
 
+fn is_healthcheck(expr: &Expr) -> bool {
+    matches!(expr, Expr::Call(call) if is_healthcheck_call(call))
+}
+
 pub fn read(block: &Block, overrides: Overrides) -> App {
     let mut reader = Reader {
         overrides,
@@ -248,6 +252,14 @@ impl Reader<'_> {
         match expr {
             Expr::MethodCall(call) if call.method == "clone" => {
                 self.stack(&call.receiver, group, in_builder)
+            }
+            // `healthcheck().around(x)`: the healthcheck, then `x`'s layers.
+            Expr::MethodCall(call) if call.method == "around" && is_healthcheck(&call.receiver) => {
+                let mut stack = self.stack(&call.receiver, group, in_builder);
+                if let Some(inner) = call.args.first() {
+                    stack.extend(self.stack(inner, group, in_builder));
+                }
+                stack
             }
             Expr::MethodCall(call) if chain_root_is(&call.receiver, "ServiceBuilder") => {
                 // ServiceBuilder: the receiver's layers run first, top to bottom.

@@ -1,0 +1,142 @@
+//! `healthcheck().around(layer)` answers exactly as `layer` followed by
+//! `healthcheck()` as two `Router::layer` calls, with a layer that changes the
+//! response body type.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::{Next, from_fn};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum_kamal::{Health, HealthcheckLayer, healthcheck};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use tower::util::MapResponseLayer;
+
+fn routes() -> Router {
+    Router::new()
+        .route("/", get(|| async { "home" }))
+        .route("/up", post(|| async { "posted" }))
+}
+
+/// Status, headers and body of `request` through `app`.
+async fn answer(app: &Router, request: Request) -> (StatusCode, HeaderMap, String) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8(body.to_vec()).unwrap(),
+    )
+}
+
+/// The probes first (readiness GET and HEAD, liveness), then requests the
+/// app serves: a POST at the path, near misses, other routes and methods.
+fn requests() -> Vec<Request> {
+    let request = |method: Method, uri: &str| {
+        http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "7c7168a662c1:3000")
+            .body(Body::empty())
+            .unwrap()
+    };
+    vec![
+        request(Method::GET, "/up"),
+        request(Method::HEAD, "/up?x=1"),
+        request(Method::GET, "/livez"),
+        request(Method::POST, "/up"),
+        request(Method::GET, "/"),
+        request(Method::GET, "/up/"),
+        request(Method::GET, "/missing"),
+        request(Method::DELETE, "/"),
+    ]
+}
+
+/// The routes behind `healthcheck.around(marking)`, and behind `marking`
+/// then `healthcheck` as two layers, where `marking` counts the requests it
+/// sees and marks their responses, changing the body type as tower-http's
+/// layers do. Each app comes with its count.
+fn apps(healthcheck: HealthcheckLayer) -> [(Router, Arc<AtomicUsize>); 2] {
+    let marking = |seen: &Arc<AtomicUsize>| {
+        let seen = Arc::clone(seen);
+        (
+            MapResponseLayer::new(|response: Response| {
+                let (mut parts, body) = response.into_parts();
+                parts
+                    .headers
+                    .insert("x-marked", HeaderValue::from_static("yes"));
+                http::Response::from_parts(parts, body.boxed_unsync())
+            }),
+            from_fn(move |request: Request, next: Next| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                next.run(request)
+            }),
+        )
+    };
+    let (around_seen, split_seen) = (Arc::default(), Arc::default());
+    let around = routes().layer(healthcheck.clone().around(marking(&around_seen)));
+    let split = routes().layer(marking(&split_seen)).layer(healthcheck);
+    [(around, around_seen), (split, split_seen)]
+}
+
+/// Both apps answer every request alike, and the inner layer sees all but
+/// the `probes` first requests of [`requests`].
+async fn same_answers(healthcheck: HealthcheckLayer, probes: usize) {
+    let [(around, around_seen), (split, split_seen)] = apps(healthcheck);
+    for (around_request, split_request) in requests().into_iter().zip(requests()) {
+        let uri = around_request.uri().clone();
+        assert_eq!(
+            answer(&around, around_request).await,
+            answer(&split, split_request).await,
+            "{uri}"
+        );
+        assert_eq!(
+            around_seen.load(Ordering::SeqCst),
+            split_seen.load(Ordering::SeqCst),
+            "{uri}: the inner layer ran as often"
+        );
+    }
+    assert_eq!(
+        around_seen.load(Ordering::SeqCst),
+        requests().len() - probes
+    );
+}
+
+#[tokio::test]
+async fn around_answers_like_two_layers() {
+    same_answers(healthcheck(), 2).await;
+}
+
+#[tokio::test]
+async fn around_answers_like_two_layers_with_health_and_liveness() {
+    let health = Health::new().check("db", || async { Ok::<(), String>(()) });
+    same_answers(healthcheck().health(health).liveness("/livez"), 3).await;
+}
+
+#[tokio::test]
+async fn probe_never_reaches_the_inner_layer() {
+    let [(app, seen), _] = apps(healthcheck());
+    let (status, headers, body) = answer(&app, requests().remove(0)).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "OK"));
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(!headers.contains_key("x-marked"));
+    assert_eq!(seen.load(Ordering::SeqCst), 0);
+
+    let (status, headers, body) = answer(&app, requests().remove(4)).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "home"));
+    assert_eq!(headers["x-marked"], "yes");
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn accessors() {
+    let layer = HealthcheckLayer::new("/ready").around(7);
+    assert_eq!(layer.healthcheck().path(), "/ready");
+    assert_eq!(*layer.inner(), 7);
+}

@@ -1,0 +1,258 @@
+//! `#[kamal_app]` adds no route level to the app's ordinary requests.
+//!
+//! axum's `Router::layer` wraps every route in one more boxed service, and
+//! each request clones that chain: one allocation more per level. Where the
+//! function ends with a `.layer(..)` call, the macro joins the healthcheck to
+//! it (`healthcheck().around(..)`), so an ordinary request through the app
+//! allocates exactly as much as through the same app without the macro.
+//! Counting allocations shows the level without timing anything; the old
+//! expansion, one more `.layer(healthcheck())`, is counted too, so each test
+//! can tell the two apart.
+//!
+//! Any other way out of the function (an early `return`, even from inside a
+//! macro) keeps the extra level, and must still answer the probe.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum_kamal::healthcheck;
+use axum_kamal_tests::{host_validation, kamal_probe, request, require_bearer, with_header};
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::trace::TraceLayer;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to `System`, only counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The only host the apps accept.
+const HOST: &str = "example.com";
+/// The bearer token the apps require.
+const TOKEN: &str = "s3cret";
+
+/// An authorized request to `/`, answered `200 OK`.
+fn ordinary() -> Request {
+    with_header(
+        request(Method::GET, "/", HOST),
+        "authorization",
+        &format!("Bearer {TOKEN}"),
+    )
+}
+
+/// One request through a clone of `app`, as `axum::serve` sends it, and the
+/// allocations it made (the request is built before counting). Every app
+/// here answers on the first poll.
+fn send(app: &Router, request: Request) -> (StatusCode, usize) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let mut future = pin!(app.clone().oneshot(request));
+    let Poll::Ready(response) = future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    else {
+        panic!("expected an answer on the first poll");
+    };
+    let response: Response = response.unwrap_or_else(|never: Infallible| match never {});
+    let status = response.status();
+    drop(response);
+    (status, ALLOCATIONS.with(Cell::get) - before)
+}
+
+/// Allocations of an ordinary request through the macro's app, the app
+/// without the macro, and the old expansion (the app plus one more
+/// `.layer(healthcheck())`); checks that all three serve it and that the
+/// macro's app answers the probe.
+fn allocations(kamal: Router, plain: Router) -> [usize; 3] {
+    let wrapped = plain.clone().layer(healthcheck());
+    assert_eq!(
+        send(&kamal, kamal_probe(Method::GET, "/up")).0,
+        StatusCode::OK
+    );
+    [kamal, plain, wrapped].map(|app| {
+        // The first request warms up lazily allocated state.
+        assert_eq!(send(&app, ordinary()).0, StatusCode::OK);
+        let (status, allocations) = send(&app, ordinary());
+        assert_eq!(status, StatusCode::OK);
+        allocations
+    })
+}
+
+/// The macro's app allocates as much as the plain one, and the old
+/// expansion allocates more: the level is gone, and the count can see it.
+fn assert_no_extra_level(kamal: Router, plain: Router) {
+    let [kamal, plain, wrapped] = allocations(kamal, plain);
+    assert_eq!(kamal, plain, "allocations per request: macro vs plain");
+    assert!(
+        wrapped > plain,
+        "the old expansion should allocate more per request ({wrapped} vs {plain})"
+    );
+}
+
+axum_kamal_tests::kamal_twins!(chain / chain_plain {
+    /// Host validation, then auth: the tail ends with `.layer(..)`.
+    pub fn app() -> Router {
+        Router::new()
+            .route("/", get(|| async { "home" }))
+            .layer(require_bearer(TOKEN))
+            .layer(host_validation(HOST))
+    }
+});
+
+#[test]
+fn router_layer_chain() {
+    assert_no_extra_level(chain::app(), chain_plain::app());
+}
+
+axum_kamal_tests::kamal_twins!(builder / builder_plain {
+    /// One `ServiceBuilder`, whose first layer changes the body type.
+    pub fn app() -> Router {
+        Router::new().route("/", get(|| async { "home" })).layer(
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                .layer(host_validation(HOST))
+                .layer(require_bearer(TOKEN)),
+        )
+    }
+});
+
+#[test]
+fn service_builder() {
+    assert_no_extra_level(builder::app(), builder_plain::app());
+}
+
+axum_kamal_tests::kamal_twins!(traced / traced_plain {
+    /// `TraceLayer` outermost: its response body is not axum's `Body`.
+    pub fn app() -> Router {
+        Router::new()
+            .route("/", get(|| async { "home" }))
+            .layer(require_bearer(TOKEN))
+            .layer(host_validation(HOST))
+            .layer(TraceLayer::new_for_http())
+    }
+});
+
+#[test]
+fn body_changing_outermost_layer() {
+    assert_no_extra_level(traced::app(), traced_plain::app());
+}
+
+/// The app's state: the token its handler echoes.
+#[derive(Clone)]
+struct Token(&'static str);
+
+axum_kamal_tests::kamal_twins!(stateful / stateful_plain {
+    /// The tail ends with `.with_state(..)` after the last `.layer(..)`.
+    pub async fn app(token: &'static str) -> Router {
+        Router::new()
+            .route("/", get(|State(Token(token)): State<Token>| async move { token }))
+            .layer(require_bearer(TOKEN))
+            .layer(host_validation(HOST))
+            .with_state(Token(token))
+    }
+});
+
+#[tokio::test]
+async fn with_state_after_the_last_layer() {
+    assert_no_extra_level(stateful::app("t").await, stateful_plain::app("t").await);
+}
+
+/// `return router;`, the way a macro might hide it.
+macro_rules! bail {
+    ($router:expr) => {
+        return $router
+    };
+}
+
+axum_kamal_tests::kamal_twins!(early / early_plain {
+    /// Two ways out: an early `return` (visible, or inside a macro) and the
+    /// tail. Both are guarded; only the tail can take the healthcheck along.
+    pub fn app(exit: &str) -> Router {
+        let routes = Router::new().route("/", get(|| async { "home" }));
+        if exit == "return" {
+            return routes.layer(host_validation(HOST));
+        }
+        if exit == "macro" {
+            bail!(routes.layer(host_validation(HOST)));
+        }
+        routes
+            .layer(require_bearer(TOKEN))
+            .layer(host_validation(HOST))
+    }
+});
+
+#[test]
+fn every_way_out_answers_the_probe() {
+    assert_no_extra_level(early::app("tail"), early_plain::app("tail"));
+    for exit in ["return", "macro"] {
+        let app = early::app(exit);
+        assert_eq!(
+            send(&app, kamal_probe(Method::GET, "/up")).0,
+            StatusCode::OK
+        );
+        let plain = early_plain::app(exit);
+        assert_eq!(
+            send(&plain, kamal_probe(Method::GET, "/up")).0,
+            StatusCode::BAD_REQUEST,
+            "without the macro, host validation rejects the probe ({exit})"
+        );
+        // An early return keeps the old expansion: one more level.
+        let [kamal, plain, wrapped] = allocations(app, plain);
+        assert!(kamal > plain, "{exit}: {kamal} vs {plain}");
+        assert_eq!(kamal, wrapped, "{exit}");
+    }
+}
+
+axum_kamal_tests::kamal_twins!(no_layer / no_layer_plain {
+    /// No `.layer(..)` at the end: the healthcheck is one more level.
+    pub fn app() -> Router {
+        Router::new()
+            .route("/", get(|| async { "home" }))
+            .layer(host_validation(HOST))
+            .route("/later", get(|| async { "later" }))
+    }
+});
+
+#[test]
+fn routes_after_the_last_layer_keep_the_extra_level() {
+    let app = no_layer::app();
+    let later = send(&app, kamal_probe(Method::GET, "/later")).0;
+    assert_eq!(
+        later,
+        StatusCode::OK,
+        "the later route is not host-validated"
+    );
+    let [kamal, plain, wrapped] = allocations(app, no_layer_plain::app());
+    assert!(kamal > plain, "{kamal} vs {plain}");
+    assert_eq!(kamal, wrapped);
+}
