@@ -20,11 +20,11 @@ from pathlib import Path
 # (group, bench, baseline, goal): goal is (max ratio, text) or None.
 FIGURES = [
     ("pass_through", "kamal", "plain", (1.01, "≤ 1.01×")),
-    ("pass_through", "folded", "plain", (1.01, "≤ 1.01×")),
+    ("pass_through", "wrapped", "plain", None),
     ("probe", "kamal", "floor", None),
     ("probe", "kamal", "from_fn", (1.0, "< 1× (faster)")),
     ("probe", "from_fn", "floor", None),
-    ("probe", "folded", "floor", None),
+    ("probe", "wrapped", "floor", None),
     ("probe_checks", "cached", "fresh", (1.0, "< 1× (faster)")),
     ("probe_checks", "cached", "no_checks", None),
     ("probe_checks", "fresh", "no_checks", None),

@@ -4,8 +4,8 @@
 //!
 //! - `pass_through`: an ordinary, authorized request through a realistic app
 //!   (host validation, HTTPS redirect, bearer auth) with `#[kamal_app]`
-//!   (`kamal`) and without it (`plain`);
-//!   `folded` is what the macro could emit instead (see `BENCHMARKS.md`);
+//!   (`kamal`) and without it (`plain`), and what the macro emitted before
+//!   it joined the healthcheck to the app's last `.layer(..)` (`wrapped`);
 //! - `probe`: kamal-proxy's `GET /up` through that app with `#[kamal_app]`
 //!   (`kamal`), against a bare `tower::service_fn` answering the same `200 OK`
 //!   (`floor`) and against a hand-written outermost
@@ -27,124 +27,26 @@
 //! python3 scripts/bench-report.py
 //! ```
 
+mod apps;
+
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use apps::{hand_written, kamal, now, ordinary, plain, probe, send, wrapped};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::{CACHE_CONTROL, LOCATION};
-use axum::http::{Method, StatusCode};
-use axum::middleware::{Next, from_fn};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum_kamal::{Health, healthcheck};
-use axum_kamal_tests::{host_validation, kamal_probe, request, require_bearer, with_header};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use tower::{Service, ServiceExt, service_fn};
 
-/// The only host the app accepts.
-const HOST: &str = "example.com";
-/// The bearer token the app requires.
-const TOKEN: &str = "s3cret";
 /// Probes per storm.
 const STORM: usize = 10_000;
-
-/// HTTPS redirect keyed on `X-Forwarded-Proto`, as behind kamal-proxy.
-async fn require_https(request: Request, next: Next) -> Response {
-    match request.headers().get("x-forwarded-proto") {
-        Some(proto) if proto == "https" => next.run(request).await,
-        _ => (
-            StatusCode::MOVED_PERMANENTLY,
-            [(LOCATION, "https://example.com/")],
-        )
-            .into_response(),
-    }
-}
-
-async fn item(axum::extract::Path(id): axum::extract::Path<u32>) -> String {
-    format!("item {id}")
-}
-
-axum_kamal_tests::kamal_twins!(kamal / plain {
-    /// A realistic app: host validation runs first, then the HTTPS
-    /// redirect, then bearer auth, then the routes.
-    pub fn app() -> Router {
-        Router::new()
-            .route("/", get(|| async { "hello" }))
-            .route("/items/{id}", get(item))
-            .route("/about", get(|| async { "about" }))
-            .layer(require_bearer(TOKEN))
-            .layer(from_fn(require_https))
-            .layer(host_validation(HOST))
-    }
-});
-
-/// What an app without axum-kamal would write: an outermost `from_fn` that
-/// answers `GET`/`HEAD /up` itself.
-async fn intercept_up(request: Request, next: Next) -> Response {
-    let method = request.method();
-    if (method == Method::GET || method == Method::HEAD) && request.uri().path() == "/up" {
-        return (StatusCode::OK, [(CACHE_CONTROL, "no-store")], "OK").into_response();
-    }
-    next.run(request).await
-}
-
-/// What `#[kamal_app]` could emit instead of one more `Router::layer` call:
-/// the healthcheck folded into the outermost existing `.layer(..)` as a tuple
-/// (tower's `(outer, inner)` layer), so it costs no extra route level.
-fn folded() -> Router {
-    Router::new()
-        .route("/", get(|| async { "hello" }))
-        .route("/items/{id}", get(item))
-        .route("/about", get(|| async { "about" }))
-        .layer(require_bearer(TOKEN))
-        .layer(from_fn(require_https))
-        .layer((healthcheck(), host_validation(HOST)))
-}
-
-fn hand_written() -> Router {
-    plain::app().layer(from_fn(intercept_up))
-}
-
-/// An authorized request over HTTPS (as forwarded by kamal-proxy) to `/`.
-fn ordinary() -> Request {
-    let request = with_header(
-        request(Method::GET, "/", HOST),
-        "authorization",
-        &format!("Bearer {TOKEN}"),
-    );
-    with_header(request, "x-forwarded-proto", "https")
-}
-
-fn probe() -> Request {
-    kamal_probe(Method::GET, "/up")
-}
-
-/// Polls `fut` once; everything measured in process here completes at once.
-fn now<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("expected a future that completes on its first poll"),
-    }
-}
-
-/// One request through a clone of `app`, as `axum::serve` does per request.
-fn send<S>(app: &S, request: Request) -> Response
-where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone,
-{
-    match now(app.clone().oneshot(request)) {
-        Ok(response) => response,
-        Err(never) => match never {},
-    }
-}
 
 /// `(status, body)` of `response`, for the sanity checks before measuring.
 fn read(response: Response) -> (StatusCode, String) {
@@ -154,15 +56,15 @@ fn read(response: Response) -> (StatusCode, String) {
 }
 
 fn pass_through(c: &mut Criterion) {
-    let (kamal, plain, folded) = (kamal::app(), plain::app(), folded());
-    for app in [&kamal, &plain, &folded] {
+    let (kamal, plain, wrapped) = (kamal::app(), plain::app(), wrapped());
+    for app in [&kamal, &plain, &wrapped] {
         assert_eq!(
             read(send(app, ordinary())),
             (StatusCode::OK, "hello".into())
         );
     }
     let mut group = c.benchmark_group("pass_through");
-    for (name, app) in [("plain", &plain), ("kamal", &kamal), ("folded", &folded)] {
+    for (name, app) in [("plain", &plain), ("kamal", &kamal), ("wrapped", &wrapped)] {
         group.bench_function(name, |b| {
             b.iter_batched(ordinary, |r| send(app, r), BatchSize::SmallInput);
         });
@@ -174,8 +76,8 @@ fn probe_path(c: &mut Criterion) {
     let floor = service_fn(|request: Request| async move {
         Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
     });
-    let (kamal, from_fn, folded) = (kamal::app(), hand_written(), folded());
-    assert_eq!(read(send(&folded, probe())), (StatusCode::OK, "OK".into()));
+    let (kamal, from_fn, wrapped) = (kamal::app(), hand_written(), wrapped());
+    assert_eq!(read(send(&wrapped, probe())), (StatusCode::OK, "OK".into()));
     assert_eq!(read(send(&floor, probe())), (StatusCode::OK, "OK".into()));
     assert_eq!(read(send(&kamal, probe())), (StatusCode::OK, "OK".into()));
     assert_eq!(read(send(&from_fn, probe())), (StatusCode::OK, "OK".into()));
@@ -192,7 +94,7 @@ fn probe_path(c: &mut Criterion) {
     for (name, app) in [
         ("kamal", &kamal),
         ("from_fn", &from_fn),
-        ("folded", &folded),
+        ("wrapped", &wrapped),
     ] {
         group.bench_function(name, |b| {
             b.iter_batched(probe, |r| send(app, r), BatchSize::SmallInput);
@@ -397,19 +299,19 @@ fn interleaved(_: &mut Criterion) {
         assert_eq!(send(&plain, ordinary()).status(), StatusCode::OK);
         return;
     }
-    let (kamal, plain, folded, from_fn) = (kamal::app(), plain::app(), folded(), hand_written());
+    let (kamal, plain, wrapped, from_fn) = (kamal::app(), plain::app(), wrapped(), hand_written());
     let floor = service_fn(|request: Request| async move {
         Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
     });
     let figures = [
         ("pass_through/kamal vs plain", ab(&kamal, &plain, ordinary)),
         (
-            "pass_through/folded vs plain",
-            ab(&folded, &plain, ordinary),
+            "pass_through/wrapped vs plain",
+            ab(&wrapped, &plain, ordinary),
         ),
         ("probe/kamal vs from_fn", ab(&kamal, &from_fn, probe)),
         ("probe/kamal vs floor", ab(&kamal, &floor, probe)),
-        ("probe/folded vs floor", ab(&folded, &floor, probe)),
+        ("probe/wrapped vs floor", ab(&wrapped, &floor, probe)),
     ];
     let mut json = Vec::new();
     for (name, (ratio, measured, baseline)) in figures {

@@ -488,7 +488,8 @@ pub async fn count(State(counter): State<Counter>, request: Request, next: Next)
 
 /// Defines the same router constructor twice, in module `$with` under
 /// `#[axum_kamal::kamal_app]` (with the given arguments, if any) and in module
-/// `$without` as written, so tests can compare the two.
+/// `$without` as written, so tests can compare the two. A leading visibility
+/// (`pub kamal / plain`) applies to both modules.
 ///
 /// ```ignore
 /// kamal_twins!(kamal / plain, (path = "/healthz") {
@@ -497,14 +498,14 @@ pub async fn count(State(counter): State<Counter>, request: Request, next: Next)
 /// ```
 #[macro_export]
 macro_rules! kamal_twins {
-    ($with:ident / $without:ident $(, ($($args:tt)*))? { $($item:tt)* }) => {
-        mod $with {
+    ($vis:vis $with:ident / $without:ident $(, ($($args:tt)*))? { $($item:tt)* }) => {
+        $vis mod $with {
             #[allow(unused_imports)]
             use super::*;
             #[::axum_kamal::kamal_app $(($($args)*))?]
             $($item)*
         }
-        mod $without {
+        $vis mod $without {
             #[allow(unused_imports)]
             use super::*;
             $($item)*

@@ -1,0 +1,98 @@
+//! Instructions per request, counted by callgrind rather than timed: the
+//! same count for the same binary whatever else the machine runs, so a 1 %
+//! goal can be checked on a loaded machine. `scripts/instructions.sh` runs
+//!
+//! ```sh
+//! instructions <app> <request> <count>
+//! ```
+//!
+//! under `valgrind --tool=callgrind` for two counts and divides the
+//! difference of the instructions spent in [`measured`]. `<app>` is one of [`APPS`], `<request>` is `ordinary` (an
+//! authorized `GET /`) or `probe` (kamal-proxy's `GET /up`). Run without
+//! those arguments (as `cargo bench` does), it sends one request of each kind
+//! through each app and checks the answers.
+
+mod apps;
+
+use std::convert::Infallible;
+use std::process::ExitCode;
+
+use apps::{hand_written, kamal, ordinary, plain, probe, send, wrapped};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::Response;
+use tower::service_fn;
+use tower::util::BoxCloneSyncService;
+
+type App = BoxCloneSyncService<Request, Response, Infallible>;
+
+/// The apps of `overhead.rs`, by name.
+const APPS: [&str; 5] = ["plain", "kamal", "wrapped", "from_fn", "floor"];
+
+fn app(name: &str) -> Option<App> {
+    Some(match name {
+        "plain" => App::new(plain::app()),
+        "kamal" => App::new(kamal::app()),
+        "wrapped" => App::new(wrapped()),
+        "from_fn" => App::new(hand_written()),
+        // The floor: a bare service answering the probe's `200 OK`.
+        "floor" => App::new(service_fn(|request: Request| async move {
+            Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
+        })),
+        _ => return None,
+    })
+}
+
+fn request(kind: &str) -> Option<fn() -> Request> {
+    match kind {
+        "ordinary" => Some(ordinary),
+        "probe" => Some(probe),
+        _ => None,
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [name, kind, count] = args.as_slice() else {
+        for name in APPS {
+            let app = app(name).expect("listed app");
+            let probe = send(&app, probe()).status();
+            // Without an interceptor, host validation rejects the probe.
+            let expected = match name {
+                "plain" => StatusCode::BAD_REQUEST,
+                _ => StatusCode::OK,
+            };
+            assert_eq!(probe, expected, "{name}: the probe");
+            if name != "floor" {
+                assert_eq!(send(&app, ordinary()).status(), StatusCode::OK, "{name}");
+            }
+        }
+        println!("instructions: every app answers; measure with scripts/instructions.sh");
+        return ExitCode::SUCCESS;
+    };
+    let (Some(app), Some(make), Ok(count)) = (app(name), request(kind), count.parse::<usize>())
+    else {
+        eprintln!(
+            "usage: instructions <{}> <ordinary|probe> <count>",
+            APPS.join("|")
+        );
+        return ExitCode::FAILURE;
+    };
+    let requests: Vec<Request> = (0..count).map(|_| make()).collect();
+    let answered = measured(&app, requests);
+    assert_eq!(answered, count, "{name}: every {kind} request answered 2xx");
+    ExitCode::SUCCESS
+}
+
+/// Sends `requests` through `app` and counts the 2xx answers: the only
+/// function whose instructions `scripts/instructions.sh` counts
+/// (`--toggle-collect`), so building the requests is left out.
+#[inline(never)]
+fn measured(app: &App, requests: Vec<Request>) -> usize {
+    requests
+        .into_iter()
+        .map(|request| send(app, request).status().is_success())
+        .filter(|&success| success)
+        .count()
+}
