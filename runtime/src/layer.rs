@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -14,7 +15,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::health::{Answer, Health, HealthState};
-use crate::response::health_response;
+use crate::response::healthy;
 
 /// The path answered by [`healthcheck()`]: `/up`, the path kamal-proxy probes
 /// by default.
@@ -402,10 +403,10 @@ where
             return ResponseFuture::inner(self.inner.call(req));
         };
         if let (Route::Readiness, Some(health)) = (route, &self.config.health) {
-            return match health.probe(&req) {
-                Answer::Ready(res) => ResponseFuture::ready(res.map(ResBody::from)),
-                Answer::Pending(fut) => ResponseFuture::probe(fut),
-            };
+            return ResponseFuture::probe(match health.probe(&req) {
+                Answer::Ready(res) => Box::pin(std::future::ready(res)),
+                Answer::Pending(fut) => fut,
+            });
         }
         tracing::debug!(
             target: "axum_kamal",
@@ -413,15 +414,16 @@ where
             method = %req.method(),
             "healthcheck probe answered"
         );
-        ResponseFuture::ready(health_response(req.method()))
+        ResponseFuture::healthy(req.method() == Method::HEAD)
     }
 }
 
 pin_project! {
     /// Response future of [`Healthcheck`]: the inner service's future
-    /// (pass-through, polled in place, never boxed), an answer that is
-    /// already computed, or (probes running [`Health`] checks only) a boxed
-    /// check run.
+    /// (pass-through, polled in place, never boxed), the plain `200 OK`
+    /// (built when polled), or (probes running [`Health`] checks only) a
+    /// boxed check run. It is no larger than the inner future needs, since
+    /// axum boxes it for every request.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -441,38 +443,38 @@ pin_project! {
     /// ```
     pub struct ResponseFuture<F, B> {
         #[pin]
-        kind: Kind<F, B>,
+        kind: Kind<F>,
+        body: PhantomData<fn() -> B>,
     }
 }
 
 pin_project! {
     #[project = KindProj]
-    enum Kind<F, B> {
+    enum Kind<F> {
         Inner { #[pin] fut: F },
-        Ready { response: Option<Response<B>> },
+        Healthy { head: bool },
         Probe { fut: BoxFuture<'static, Response<Bytes>> },
     }
 }
 
 impl<F, B> ResponseFuture<F, B> {
-    fn inner(fut: F) -> Self {
+    fn new(kind: Kind<F>) -> Self {
         Self {
-            kind: Kind::Inner { fut },
+            kind,
+            body: PhantomData,
         }
+    }
+
+    fn inner(fut: F) -> Self {
+        Self::new(Kind::Inner { fut })
+    }
+
+    fn healthy(head: bool) -> Self {
+        Self::new(Kind::Healthy { head })
     }
 
     fn probe(fut: BoxFuture<'static, Response<Bytes>>) -> Self {
-        Self {
-            kind: Kind::Probe { fut },
-        }
-    }
-
-    fn ready(response: Response<B>) -> Self {
-        Self {
-            kind: Kind::Ready {
-                response: Some(response),
-            },
-        }
+        Self::new(Kind::Probe { fut })
     }
 }
 
@@ -480,7 +482,7 @@ impl<F, B> fmt::Debug for ResponseFuture<F, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.kind {
             Kind::Inner { .. } => "Inner",
-            Kind::Ready { .. } => "Ready",
+            Kind::Healthy { .. } => "Healthy",
             Kind::Probe { .. } => "Probe",
         };
         f.debug_struct("ResponseFuture")
@@ -500,9 +502,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Inner { fut } => fut.poll(cx),
-            KindProj::Ready { response } => Poll::Ready(Ok(response
-                .take()
-                .expect("axum-kamal: ResponseFuture polled after completion"))),
+            KindProj::Healthy { head } => Poll::Ready(Ok(healthy(*head))),
             KindProj::Probe { fut } => fut.as_mut().poll(cx).map(|res| Ok(res.map(B::from))),
         }
     }
@@ -537,6 +537,15 @@ mod tests {
         ] {
             assert!(check_path(p).is_err(), "{p:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn response_future_adds_no_more_than_a_tag() {
+        // axum boxes the future of every request: answering probes must not
+        // make the box of an ordinary request larger than the inner future.
+        type Inner = BoxFuture<'static, Result<Response<Bytes>, std::convert::Infallible>>;
+        let size = std::mem::size_of::<ResponseFuture<Inner, Bytes>>();
+        assert!(size <= std::mem::size_of::<Inner>() + 8, "{size} bytes");
     }
 
     #[test]

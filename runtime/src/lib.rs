@@ -18,7 +18,9 @@
 //! # Quick start
 //!
 //! Put `#[kamal_app]` on the function that builds your router; the healthcheck
-//! is added as the outermost `Router::layer(..)`, whatever layers you add:
+//! becomes its outermost layer, whatever layers you add (joined to your last
+//! `.layer(..)` call with [`HealthcheckLayer::around`], so it adds no route
+//! level):
 //!
 //! ```
 //! use axum::{Router, middleware, routing::get};
@@ -129,8 +131,10 @@ mod shutdown;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-/// Attribute for the function that builds your `axum::Router`: wraps the
-/// returned router in [`HealthcheckLayer`] as its outermost layer.
+/// Attribute for the function that builds your `axum::Router`: makes
+/// [`HealthcheckLayer`] the outermost layer of the returned router, joined to
+/// the function's last `.layer(x)` call as `healthcheck().around(x)` when it
+/// ends with one.
 ///
 /// See the [crate documentation](crate) for a quick start.
 pub use axum_kamal_macros::kamal_app;

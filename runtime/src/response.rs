@@ -53,11 +53,16 @@ const OK_BODY: &str = "OK";
 /// let app: Router = Router::new().route("/up", get(up));
 /// ```
 pub fn health_response<B: From<Bytes>>(method: &Method) -> Response<B> {
+    healthy(method == Method::HEAD)
+}
+
+/// [`health_response`] to a `HEAD` request (no body) or to a `GET`.
+pub(crate) fn healthy<B: From<Bytes>>(head: bool) -> Response<B> {
     plain_response(
         StatusCode::OK,
         HeaderValue::from_static("text/plain; charset=utf-8"),
         Bytes::from_static(OK_BODY.as_bytes()),
-        method == Method::HEAD,
+        head,
     )
 }
 
