@@ -1,8 +1,10 @@
 //! The tower layer that answers healthcheck probes.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -59,9 +61,10 @@ pub fn healthcheck() -> HealthcheckLayer {
 /// [`health_response`](crate::health_response): `200 OK`, body `OK`,
 /// `cache-control: no-store`.
 ///
-/// Cloning the layer is cheap (its configuration lives in an [`Arc`]), and
-/// requests that are not probes cost one string comparison: no allocation,
-/// no boxing, no reference-count traffic.
+/// Requests that are not probes cost a method and a path comparison: no
+/// allocation, no boxing. Cloning the layer or its service (axum clones a
+/// route's services for every request) copies literal paths; only a path
+/// given as a `String` and a [`Health`] are shared through an [`Arc`].
 ///
 /// # Examples
 ///
@@ -102,19 +105,51 @@ pub fn healthcheck() -> HealthcheckLayer {
 /// ```
 #[derive(Clone, Debug)]
 pub struct HealthcheckLayer {
-    config: Arc<Config>,
+    config: Config,
 }
 
-/// Shared, immutable configuration of a layer and all its services.
+/// The configuration of a layer, copied into each of its services: axum
+/// clones the services of a route for every request, so literal paths are
+/// copied, and only paths made at run time and [`Health`] are shared.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
-    path: Box<str>,
-    liveness: Option<Box<str>>,
+    path: Path,
+    liveness: Option<Path>,
     health: Option<Arc<HealthState>>,
 }
 
+/// A path the layer answers.
+#[derive(Clone, Debug)]
+enum Path {
+    Literal(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Path {
+    /// Panics with a clear message unless `path` is a plain absolute path.
+    fn new(path: Cow<'static, str>) -> Path {
+        validate_path(&path);
+        match path {
+            Cow::Borrowed(literal) => Path::Literal(literal),
+            Cow::Owned(path) => Path::Shared(path.into()),
+        }
+    }
+}
+
+impl Deref for Path {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Path::Literal(path) => path,
+            Path::Shared(path) => path,
+        }
+    }
+}
+
 impl HealthcheckLayer {
-    /// Creates a layer answering probes on `path`.
+    /// Creates a layer answering probes on `path`: a literal, copied into
+    /// each service, or a `String` made at run time, shared.
     ///
     /// # Panics
     ///
@@ -132,15 +167,13 @@ impl HealthcheckLayer {
     /// ```should_panic
     /// axum_kamal::HealthcheckLayer::new("up"); // no leading `/`
     /// ```
-    pub fn new(path: impl Into<String>) -> Self {
-        let path = path.into();
-        validate_path(&path);
+    pub fn new(path: impl Into<Cow<'static, str>>) -> Self {
         Self {
-            config: Arc::new(Config {
-                path: path.into_boxed_str(),
+            config: Config {
+                path: Path::new(path.into()),
                 liveness: None,
                 health: None,
-            }),
+            },
         }
     }
 
@@ -159,13 +192,10 @@ impl HealthcheckLayer {
     /// let layer = HealthcheckLayer::with_path(healthcheck(), "/ready");
     /// assert_eq!(layer.path(), "/ready");
     /// ```
-    pub fn with_path(self, path: impl Into<String>) -> Self {
-        let path = path.into();
-        validate_path(&path);
-        self.update(|config| {
-            config.path = path.into_boxed_str();
-            config.check_distinct();
-        })
+    pub fn with_path(mut self, path: impl Into<Cow<'static, str>>) -> Self {
+        self.config.path = Path::new(path.into());
+        self.config.check_distinct();
+        self
     }
 
     /// Runs `health`'s checks on every probe of the (readiness) path: `200`
@@ -184,9 +214,9 @@ impl HealthcheckLayer {
     ///     .route("/", get(|| async { "hello" }))
     ///     .layer(healthcheck().health(health));
     /// ```
-    pub fn health(self, health: Health) -> Self {
-        let state = HealthState::new(health);
-        self.update(|config| config.health = Some(state))
+    pub fn health(mut self, health: Health) -> Self {
+        self.config.health = Some(HealthState::new(health));
+        self
     }
 
     /// Also answers `GET`/`HEAD` on `path` with a plain `200 OK`, without
@@ -205,13 +235,10 @@ impl HealthcheckLayer {
     /// let layer = axum_kamal::healthcheck().liveness("/livez");
     /// assert_eq!(layer.liveness_path(), Some("/livez"));
     /// ```
-    pub fn liveness(self, path: impl Into<String>) -> Self {
-        let path = path.into();
-        validate_path(&path);
-        self.update(|config| {
-            config.liveness = Some(path.into_boxed_str());
-            config.check_distinct();
-        })
+    pub fn liveness(mut self, path: impl Into<Cow<'static, str>>) -> Self {
+        self.config.liveness = Some(Path::new(path.into()));
+        self.config.check_distinct();
+        self
     }
 
     /// The liveness path, if [`liveness`](Self::liveness) was set.
@@ -231,15 +258,6 @@ impl HealthcheckLayer {
     pub fn path(&self) -> &str {
         &self.config.path
     }
-
-    /// Applies `f` to a private copy of the configuration.
-    fn update(self, f: impl FnOnce(&mut Config)) -> Self {
-        let mut config = Arc::unwrap_or_clone(self.config);
-        f(&mut config);
-        Self {
-            config: Arc::new(config),
-        }
-    }
 }
 
 impl Default for HealthcheckLayer {
@@ -255,7 +273,7 @@ impl<S> Layer<S> for HealthcheckLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Healthcheck {
             inner,
-            config: Arc::clone(&self.config),
+            config: self.config.clone(),
         }
     }
 }
@@ -265,7 +283,7 @@ impl Config {
         if self.liveness.as_deref() == Some(&*self.path) {
             panic!(
                 "axum-kamal: the liveness path {:?} must differ from the readiness path",
-                self.path
+                &*self.path
             );
         }
     }
@@ -294,7 +312,7 @@ enum Route {
 }
 
 /// Panics with a clear message unless `path` is a plain absolute path.
-pub(crate) fn validate_path(path: &str) {
+fn validate_path(path: &str) {
     if let Err(reason) = check_path(path) {
         panic!("axum-kamal: invalid healthcheck path {path:?}: {reason}");
     }
@@ -346,7 +364,7 @@ fn check_path(path: &str) -> Result<(), &'static str> {
 #[derive(Clone, Debug)]
 pub struct Healthcheck<S> {
     inner: S,
-    config: Arc<Config>,
+    config: Config,
 }
 
 impl<S> Healthcheck<S> {
@@ -537,6 +555,15 @@ mod tests {
         ] {
             assert!(check_path(p).is_err(), "{p:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn literal_paths_are_copied_and_strings_shared() {
+        // axum clones the service for every request: a literal path costs
+        // no reference count there.
+        let layer = HealthcheckLayer::new("/up").liveness(String::from("/livez"));
+        assert!(matches!(layer.config.path, Path::Literal("/up")));
+        assert!(matches!(&layer.config.liveness, Some(Path::Shared(path)) if &**path == "/livez"));
     }
 
     #[test]

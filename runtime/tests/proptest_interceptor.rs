@@ -284,7 +284,7 @@ proptest! {
         (path, case) in custom_path().prop_flat_map(|p| (Just(p.clone()), case(vec![p, "/up".to_owned()]))),
     ) {
         // `/up` is an ordinary request once another path is configured.
-        check(HealthcheckLayer::new(path.as_str()), &[path.as_str()], &case)?;
+        check(HealthcheckLayer::new(path.clone()), &[path.as_str()], &case)?;
     }
 
     #[test]
@@ -293,7 +293,7 @@ proptest! {
             .prop_filter("distinct paths", |(r, l)| r != l)
             .prop_flat_map(|(r, l)| (Just(r.clone()), Just(l.clone()), case(vec![r, l]))),
     ) {
-        let layer = HealthcheckLayer::new(ready.as_str()).liveness(live.as_str());
+        let layer = HealthcheckLayer::new(ready.clone()).liveness(live.clone());
         check(layer, &[ready.as_str(), live.as_str()], &case)?;
     }
 }
