@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -108,43 +107,25 @@ pub struct HealthcheckLayer {
     config: Config,
 }
 
-/// The configuration of a layer, copied into each of its services: axum
-/// clones the services of a route for every request, so literal paths are
-/// copied, and only paths made at run time and [`Health`] are shared.
+/// The configuration of a layer, copied into each of its services. axum
+/// clones a route's services for every request, so the common case, literal
+/// paths and no [`Health`], is a plain copy; anything else is shared through
+/// one `Arc`.
 #[derive(Clone, Debug)]
-pub(crate) struct Config {
-    path: Path,
-    liveness: Option<Path>,
+pub(crate) enum Config {
+    Literal {
+        path: &'static str,
+        liveness: Option<&'static str>,
+    },
+    Shared(Arc<Settings>),
+}
+
+/// A layer's configuration as set.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    path: Cow<'static, str>,
+    liveness: Option<Cow<'static, str>>,
     health: Option<Arc<HealthState>>,
-}
-
-/// A path the layer answers.
-#[derive(Clone, Debug)]
-enum Path {
-    Literal(&'static str),
-    Shared(Arc<str>),
-}
-
-impl Path {
-    /// Panics with a clear message unless `path` is a plain absolute path.
-    fn new(path: Cow<'static, str>) -> Path {
-        validate_path(&path);
-        match path {
-            Cow::Borrowed(literal) => Path::Literal(literal),
-            Cow::Owned(path) => Path::Shared(path.into()),
-        }
-    }
-}
-
-impl Deref for Path {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        match self {
-            Path::Literal(path) => path,
-            Path::Shared(path) => path,
-        }
-    }
 }
 
 impl HealthcheckLayer {
@@ -169,11 +150,11 @@ impl HealthcheckLayer {
     /// ```
     pub fn new(path: impl Into<Cow<'static, str>>) -> Self {
         Self {
-            config: Config {
-                path: Path::new(path.into()),
+            config: Config::new(Settings {
+                path: valid_path(path.into()),
                 liveness: None,
                 health: None,
-            },
+            }),
         }
     }
 
@@ -192,10 +173,9 @@ impl HealthcheckLayer {
     /// let layer = HealthcheckLayer::with_path(healthcheck(), "/ready");
     /// assert_eq!(layer.path(), "/ready");
     /// ```
-    pub fn with_path(mut self, path: impl Into<Cow<'static, str>>) -> Self {
-        self.config.path = Path::new(path.into());
-        self.config.check_distinct();
-        self
+    pub fn with_path(self, path: impl Into<Cow<'static, str>>) -> Self {
+        let path = valid_path(path.into());
+        self.update(|settings| settings.path = path)
     }
 
     /// Runs `health`'s checks on every probe of the (readiness) path: `200`
@@ -214,9 +194,9 @@ impl HealthcheckLayer {
     ///     .route("/", get(|| async { "hello" }))
     ///     .layer(healthcheck().health(health));
     /// ```
-    pub fn health(mut self, health: Health) -> Self {
-        self.config.health = Some(HealthState::new(health));
-        self
+    pub fn health(self, health: Health) -> Self {
+        let state = HealthState::new(health);
+        self.update(|settings| settings.health = Some(state))
     }
 
     /// Also answers `GET`/`HEAD` on `path` with a plain `200 OK`, without
@@ -235,10 +215,9 @@ impl HealthcheckLayer {
     /// let layer = axum_kamal::healthcheck().liveness("/livez");
     /// assert_eq!(layer.liveness_path(), Some("/livez"));
     /// ```
-    pub fn liveness(mut self, path: impl Into<Cow<'static, str>>) -> Self {
-        self.config.liveness = Some(Path::new(path.into()));
-        self.config.check_distinct();
-        self
+    pub fn liveness(self, path: impl Into<Cow<'static, str>>) -> Self {
+        let path = valid_path(path.into());
+        self.update(|settings| settings.liveness = Some(path))
     }
 
     /// The liveness path, if [`liveness`](Self::liveness) was set.
@@ -247,7 +226,7 @@ impl HealthcheckLayer {
     /// assert_eq!(axum_kamal::healthcheck().liveness_path(), None);
     /// ```
     pub fn liveness_path(&self) -> Option<&str> {
-        self.config.liveness.as_deref()
+        self.config.liveness()
     }
 
     /// The path answered by this layer.
@@ -256,7 +235,16 @@ impl HealthcheckLayer {
     /// assert_eq!(axum_kamal::healthcheck().path(), "/up");
     /// ```
     pub fn path(&self) -> &str {
-        &self.config.path
+        self.config.path()
+    }
+
+    /// Applies `f` to a copy of the settings.
+    fn update(self, f: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = self.config.settings();
+        f(&mut settings);
+        Self {
+            config: Config::new(settings),
+        }
     }
 }
 
@@ -279,12 +267,60 @@ impl<S> Layer<S> for HealthcheckLayer {
 }
 
 impl Config {
-    fn check_distinct(&self) {
-        if self.liveness.as_deref() == Some(&*self.path) {
+    /// The compact form of `settings`.
+    ///
+    /// # Panics
+    ///
+    /// If the liveness path equals the readiness path.
+    fn new(settings: Settings) -> Config {
+        if settings.liveness.as_ref() == Some(&settings.path) {
             panic!(
                 "axum-kamal: the liveness path {:?} must differ from the readiness path",
-                &*self.path
+                settings.path
             );
+        }
+        match (&settings.path, &settings.liveness, &settings.health) {
+            (Cow::Borrowed(path), None, None) => Config::Literal {
+                path,
+                liveness: None,
+            },
+            (Cow::Borrowed(path), Some(Cow::Borrowed(liveness)), None) => Config::Literal {
+                path,
+                liveness: Some(liveness),
+            },
+            _ => Config::Shared(Arc::new(settings)),
+        }
+    }
+
+    fn settings(&self) -> Settings {
+        match self {
+            Config::Literal { path, liveness } => Settings {
+                path: Cow::Borrowed(path),
+                liveness: liveness.map(Cow::Borrowed),
+                health: None,
+            },
+            Config::Shared(settings) => Settings::clone(settings),
+        }
+    }
+
+    fn path(&self) -> &str {
+        match self {
+            Config::Literal { path, .. } => path,
+            Config::Shared(settings) => &settings.path,
+        }
+    }
+
+    fn liveness(&self) -> Option<&str> {
+        match self {
+            Config::Literal { liveness, .. } => *liveness,
+            Config::Shared(settings) => settings.liveness.as_deref(),
+        }
+    }
+
+    fn health(&self) -> Option<&Arc<HealthState>> {
+        match self {
+            Config::Literal { .. } => None,
+            Config::Shared(settings) => settings.health.as_ref(),
         }
     }
 
@@ -295,9 +331,9 @@ impl Config {
             return None;
         }
         let path = req.uri().path();
-        if path == &*self.path {
+        if path == self.path() {
             Some(Route::Readiness)
-        } else if self.liveness.as_deref() == Some(path) {
+        } else if self.liveness() == Some(path) {
             Some(Route::Liveness)
         } else {
             None
@@ -311,11 +347,12 @@ enum Route {
     Liveness,
 }
 
-/// Panics with a clear message unless `path` is a plain absolute path.
-fn validate_path(path: &str) {
-    if let Err(reason) = check_path(path) {
+/// `path`, or a panic with a clear message unless it is a plain absolute path.
+fn valid_path(path: Cow<'static, str>) -> Cow<'static, str> {
+    if let Err(reason) = check_path(&path) {
         panic!("axum-kamal: invalid healthcheck path {path:?}: {reason}");
     }
+    path
 }
 
 fn check_path(path: &str) -> Result<(), &'static str> {
@@ -376,7 +413,7 @@ impl<S> Healthcheck<S> {
     /// assert_eq!(axum_kamal::healthcheck().layer(()).path(), "/up");
     /// ```
     pub fn path(&self) -> &str {
-        &self.config.path
+        self.config.path()
     }
 
     /// A reference to the wrapped service.
@@ -420,7 +457,7 @@ where
         let Some(route) = self.config.route(&req) else {
             return ResponseFuture::inner(self.inner.call(req));
         };
-        if let (Route::Readiness, Some(health)) = (route, &self.config.health) {
+        if let (Route::Readiness, Some(health)) = (route, self.config.health()) {
             return ResponseFuture::probe(match health.probe(&req) {
                 Answer::Ready(res) => Box::pin(std::future::ready(res)),
                 Answer::Pending(fut) => fut,
@@ -558,12 +595,22 @@ mod tests {
     }
 
     #[test]
-    fn literal_paths_are_copied_and_strings_shared() {
+    fn literal_paths_without_health_are_copied_the_rest_shared() {
         // axum clones the service for every request: a literal path costs
         // no reference count there.
-        let layer = HealthcheckLayer::new("/up").liveness(String::from("/livez"));
-        assert!(matches!(layer.config.path, Path::Literal("/up")));
-        assert!(matches!(&layer.config.liveness, Some(Path::Shared(path)) if &**path == "/livez"));
+        let literal = HealthcheckLayer::new("/up").liveness("/livez");
+        assert!(matches!(
+            literal.config,
+            Config::Literal {
+                path: "/up",
+                liveness: Some("/livez")
+            }
+        ));
+        let made = HealthcheckLayer::new("/up").liveness(String::from("/livez"));
+        assert!(matches!(made.config, Config::Shared(_)));
+        assert_eq!(made.liveness_path(), Some("/livez"));
+        let health = HealthcheckLayer::new("/up").health(Health::new());
+        assert!(matches!(health.config, Config::Shared(_)));
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod apps;
 use std::convert::Infallible;
 use std::process::ExitCode;
 
-use apps::{hand_written, kamal, ordinary, plain, probe, send, wrapped};
+use apps::{ordinary, probe, send};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -32,14 +32,11 @@ const APPS: [&str; 5] = ["plain", "kamal", "wrapped", "from_fn", "floor"];
 
 fn app(name: &str) -> Option<App> {
     Some(match name {
-        "plain" => App::new(plain::app()),
-        "kamal" => App::new(kamal::app()),
-        "wrapped" => App::new(wrapped()),
-        "from_fn" => App::new(hand_written()),
         // The floor: a bare service answering the probe's `200 OK`.
         "floor" => App::new(service_fn(|request: Request| async move {
             Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
         })),
+        name if APPS.contains(&name) => App::new(apps::app(name)),
         _ => return None,
     })
 }

@@ -17,7 +17,9 @@
 //!   threads) with a check (`checks`) and without (`no_checks`); the check
 //!   must run exactly once per storm, which is asserted and printed.
 //!
-//! Requests are built outside the timed section (`iter_batched`). In-process
+//! Each app is prepared as `axum::serve` prepares it for a connection
+//! (`with_state(())`, see `apps::served`). Requests are built outside the
+//! timed section (`iter_batched`). In-process
 //! requests that complete synchronously are polled once with a no-op waker,
 //! so no executor cost dilutes the ratios; anything that needs Tokio runs on
 //! it.
@@ -34,7 +36,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use apps::{hand_written, kamal, now, ordinary, plain, probe, send, wrapped};
+use apps::{app, now, ordinary, probe, send, served};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -56,7 +58,7 @@ fn read(response: Response) -> (StatusCode, String) {
 }
 
 fn pass_through(c: &mut Criterion) {
-    let (kamal, plain, wrapped) = (kamal::app(), plain::app(), wrapped());
+    let [kamal, plain, wrapped] = ["kamal", "plain", "wrapped"].map(app);
     for app in [&kamal, &plain, &wrapped] {
         assert_eq!(
             read(send(app, ordinary())),
@@ -76,14 +78,14 @@ fn probe_path(c: &mut Criterion) {
     let floor = service_fn(|request: Request| async move {
         Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
     });
-    let (kamal, from_fn, wrapped) = (kamal::app(), hand_written(), wrapped());
+    let [kamal, from_fn, wrapped] = ["kamal", "from_fn", "wrapped"].map(app);
     assert_eq!(read(send(&wrapped, probe())), (StatusCode::OK, "OK".into()));
     assert_eq!(read(send(&floor, probe())), (StatusCode::OK, "OK".into()));
     assert_eq!(read(send(&kamal, probe())), (StatusCode::OK, "OK".into()));
     assert_eq!(read(send(&from_fn, probe())), (StatusCode::OK, "OK".into()));
     // Without an interceptor, host validation rejects the probe.
     assert_eq!(
-        read(send(&plain::app(), probe())).0,
+        read(send(&app("plain"), probe())).0,
         StatusCode::BAD_REQUEST
     );
 
@@ -118,9 +120,11 @@ fn counted(runs: &Arc<AtomicUsize>) -> Health {
 }
 
 fn checked_app(health: Health) -> Router {
-    Router::new()
-        .route("/", get(|| async { "hello" }))
-        .layer(healthcheck().health(health))
+    served(
+        Router::new()
+            .route("/", get(|| async { "hello" }))
+            .layer(healthcheck().health(health)),
+    )
 }
 
 fn probe_checks(c: &mut Criterion) {
@@ -294,12 +298,12 @@ where
 fn interleaved(_: &mut Criterion) {
     // `cargo bench -- --test` (a smoke run, e.g. in CI): check, don't measure.
     if std::env::args().any(|arg| arg == "--test") {
-        let (kamal, plain) = (kamal::app(), plain::app());
+        let [kamal, plain] = ["kamal", "plain"].map(app);
         assert_eq!(send(&kamal, ordinary()).status(), StatusCode::OK);
         assert_eq!(send(&plain, ordinary()).status(), StatusCode::OK);
         return;
     }
-    let (kamal, plain, wrapped, from_fn) = (kamal::app(), plain::app(), wrapped(), hand_written());
+    let [kamal, plain, wrapped, from_fn] = ["kamal", "plain", "wrapped", "from_fn"].map(app);
     let floor = service_fn(|request: Request| async move {
         Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
     });

@@ -63,15 +63,30 @@ async fn intercept_up(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// What `#[kamal_app]` emitted before it joined the healthcheck to the last
-/// `.layer(..)` call: one more `Router::layer`, i.e. one more route level.
-pub fn wrapped() -> Router {
-    plain::app().layer(healthcheck())
+/// The apps compared, by name, as `axum::serve` runs them:
+///
+/// - `kamal`: the app with `#[kamal_app]`;
+/// - `plain`: the same app without it;
+/// - `wrapped`: what the macro emitted before it joined the healthcheck to
+///   the last `.layer(..)` call: `plain` plus one more
+///   `.layer(healthcheck())`, i.e. one more route level;
+/// - `from_fn`: `plain` behind a hand-written interceptor.
+pub fn app(name: &str) -> Router {
+    let app = match name {
+        "kamal" => kamal::app(),
+        "plain" => plain::app(),
+        "wrapped" => plain::app().layer(healthcheck()),
+        "from_fn" => plain::app().layer(from_fn(intercept_up)),
+        _ => panic!("no app named {name:?}"),
+    };
+    served(app)
 }
 
-/// The app with a hand-written interceptor in front instead of the macro.
-pub fn hand_written() -> Router {
-    plain::app().layer(from_fn(intercept_up))
+/// `app` as `axum::serve` prepares it for each connection: `with_state(())`
+/// turns every handler into a route once, where a bare `Router` would apply
+/// every layer again at each request.
+pub fn served(app: Router) -> Router {
+    app.with_state(())
 }
 
 /// An authorized request over HTTPS (as forwarded by kamal-proxy) to `/`.
