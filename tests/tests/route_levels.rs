@@ -12,8 +12,9 @@
 //! Any other way out of the function (an early `return`, even from inside a
 //! macro) keeps the extra level, and must still answer the probe.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+#[path = "../../runtime/tests/common/counting.rs"]
+mod counting;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::pin;
@@ -29,33 +30,8 @@ use axum_kamal_tests::{host_validation, kamal_probe, request, require_bearer, wi
 use tower::{ServiceBuilder, ServiceExt};
 use tower_http::trace::TraceLayer;
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to `System`, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|n| n.set(n.get() + 1));
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: counting::Counting = counting::Counting;
 
 /// The only host the apps accept.
 const HOST: &str = "example.com";
@@ -75,7 +51,7 @@ fn ordinary() -> Request {
 /// allocations it made (the request is built before counting). Every app
 /// here answers on the first poll.
 fn send(app: &Router, request: Request) -> (StatusCode, usize) {
-    let before = ALLOCATIONS.with(Cell::get);
+    let before = counting::allocations();
     let mut future = pin!(app.clone().oneshot(request));
     let Poll::Ready(response) = future
         .as_mut()
@@ -86,7 +62,7 @@ fn send(app: &Router, request: Request) -> (StatusCode, usize) {
     let response: Response = response.unwrap_or_else(|never: Infallible| match never {});
     let status = response.status();
     drop(response);
-    (status, ALLOCATIONS.with(Cell::get) - before)
+    (status, counting::allocations() - before)
 }
 
 /// Allocations of an ordinary request through the macro's app, the app
