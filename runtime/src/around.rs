@@ -1,11 +1,13 @@
 //! The healthcheck and another layer as one layer, so that axum's
 //! `Router::layer` wraps the routes once for both.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 
 use axum_core::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -15,9 +17,11 @@ use crate::layer::{Healthcheck, HealthcheckLayer};
 /// [`HealthcheckLayer`] outside another layer `L`, as one layer: made by
 /// [`HealthcheckLayer::around`].
 ///
-/// `router.layer(healthcheck().around(host_validation))` behaves exactly like
+/// `router.layer(healthcheck().around(host_validation))` behaves like
 /// `router.layer(host_validation).layer(healthcheck())`: probes are answered
-/// before `host_validation` runs, everything else goes through it. It is
+/// before `host_validation` runs, everything else goes through it. Probes
+/// never wait for the inner layer's readiness either: a busy
+/// `ConcurrencyLimitLayer` inside delays ordinary requests, not probes. It is
 /// cheaper for every request the app serves, because each `Router::layer`
 /// call wraps every route in one more boxed service that axum clones per
 /// request; this is one call instead of two.
@@ -128,46 +132,97 @@ impl<S> AxumResponse<S> {
 
 impl<S, Request> Service<Request> for AxumResponse<S>
 where
-    S: Service<Request>,
+    S: Service<Request> + Clone + Send + 'static,
     S::Response: IntoResponse,
+    S::Future: Send,
+    Request: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = AxumResponseFuture<S::Future>;
+    type Future = AxumResponseFuture<S::Future, S::Response, S::Error>;
 
+    /// Always ready: the healthcheck outside must answer probes whatever the
+    /// state of the layer inside (a concurrency limit, say). Readiness of the
+    /// inner service is awaited per request in `call`, as axum's own `Route`
+    /// does.
     #[inline]
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
-    #[inline]
     fn call(&mut self, request: Request) -> Self::Future {
-        AxumResponseFuture {
-            inner: self.inner.call(request),
-        }
+        // Most services are ready at once: call in place, no clone.
+        let state = match self
+            .inner
+            .poll_ready(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(Ok(())) => State::Called {
+                fut: self.inner.call(request),
+            },
+            Poll::Ready(Err(error)) => State::Failed { error: Some(error) },
+            // Busy: wait for readiness on a clone, as `ServiceExt::oneshot` does.
+            Poll::Pending => {
+                let mut inner = self.inner.clone();
+                State::Waiting {
+                    fut: Box::pin(async move {
+                        std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
+                        inner.call(request).await
+                    }),
+                }
+            }
+        };
+        AxumResponseFuture { state }
     }
 }
 
 pin_project! {
-    /// Response future of [`AxumResponse`]: the inner future, polled in
-    /// place, its response converted with [`IntoResponse`].
-    #[derive(Debug)]
-    pub struct AxumResponseFuture<F> {
+    /// Response future of [`AxumResponse`]: the inner future (polled in
+    /// place, or boxed while a busy inner service gets ready), its response
+    /// converted with [`IntoResponse`].
+    pub struct AxumResponseFuture<F, T, E> {
         #[pin]
-        inner: F,
+        state: State<F, T, E>,
     }
 }
 
-impl<F, R, E> Future for AxumResponseFuture<F>
+pin_project! {
+    #[project = StateProj]
+    enum State<F, T, E> {
+        Called { #[pin] fut: F },
+        Failed { error: Option<E> },
+        Waiting { fut: BoxFuture<'static, Result<T, E>> },
+    }
+}
+
+impl<F, T, E> fmt::Debug for AxumResponseFuture<F, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            State::Called { .. } => "Called",
+            State::Failed { .. } => "Failed",
+            State::Waiting { .. } => "Waiting",
+        };
+        f.debug_struct("AxumResponseFuture")
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl<F, T, E> Future for AxumResponseFuture<F, T, E>
 where
-    F: Future<Output = Result<R, E>>,
-    R: IntoResponse,
+    F: Future<Output = Result<T, E>>,
+    T: IntoResponse,
 {
     type Output = Result<Response, E>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let output = ready!(self.project().inner.poll(cx));
+        let output = match self.project().state.project() {
+            StateProj::Called { fut } => ready!(fut.poll(cx)),
+            StateProj::Failed { error } => Err(error
+                .take()
+                .expect("axum-kamal: AxumResponseFuture polled after completion")),
+            StateProj::Waiting { fut } => ready!(fut.as_mut().poll(cx)),
+        };
         Poll::Ready(output.map(IntoResponse::into_response))
     }
 }

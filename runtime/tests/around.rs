@@ -140,3 +140,92 @@ fn accessors() {
     assert_eq!(layer.healthcheck().path(), "/ready");
     assert_eq!(*layer.inner(), 7);
 }
+
+/// While a request holds the only slot of a `GlobalConcurrencyLimitLayer` inside
+/// `around`, probes are still answered at once; ordinary requests wait for
+/// the slot, as they would without the healthcheck.
+#[tokio::test]
+async fn probes_do_not_wait_for_a_busy_inner_layer() {
+    use std::time::Duration;
+    use tokio::sync::{mpsc, oneshot};
+    use tower::limit::GlobalConcurrencyLimitLayer;
+
+    let (entered, mut handler_entered) = mpsc::unbounded_channel::<()>();
+    let (release, released) = oneshot::channel::<()>();
+    let released = Arc::new(tokio::sync::Mutex::new(Some(released)));
+    let app = Router::new()
+        .route(
+            "/slow",
+            get(move || {
+                let (entered, released) = (entered.clone(), Arc::clone(&released));
+                async move {
+                    entered.send(()).unwrap();
+                    let released = released.lock().await.take().expect("one slow request");
+                    released.await.unwrap();
+                    "slow"
+                }
+            }),
+        )
+        .route("/", get(|| async { "home" }))
+        .layer(healthcheck().around(GlobalConcurrencyLimitLayer::new(1)))
+        .with_state(());
+    let request = |uri: &str| {
+        http::Request::get(uri)
+            .header("host", "7c7168a662c1:3000")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let slow = tokio::spawn(app.clone().oneshot(request("/slow")));
+    handler_entered.recv().await.unwrap();
+
+    let within = Duration::from_secs(5);
+    let probe = tokio::time::timeout(within, app.clone().oneshot(request("/up"))).await;
+    assert_eq!(
+        probe.expect("the probe waited").unwrap().status(),
+        StatusCode::OK
+    );
+
+    let mut home = tokio::spawn(app.clone().oneshot(request("/")));
+    let waiting = tokio::time::timeout(Duration::from_millis(100), &mut home).await;
+    assert!(waiting.is_err(), "an ordinary request waits for the slot");
+
+    release.send(()).unwrap();
+    assert_eq!(slow.await.unwrap().unwrap().status(), StatusCode::OK);
+    let home = tokio::time::timeout(within, home)
+        .await
+        .expect("served once the slot is free");
+    assert_eq!(home.unwrap().unwrap().status(), StatusCode::OK);
+}
+
+/// An inner service that is never ready: it fails `poll_ready`.
+#[derive(Clone)]
+struct Broken;
+
+impl tower::Service<Request> for Broken {
+    type Response = Response;
+    type Error = &'static str;
+    type Future = std::future::Ready<Result<Response, &'static str>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), &'static str>> {
+        std::task::Poll::Ready(Err("broken"))
+    }
+
+    fn call(&mut self, _: Request) -> Self::Future {
+        unreachable!("called without being ready")
+    }
+}
+
+#[tokio::test]
+async fn inner_readiness_errors_reach_ordinary_requests_only() {
+    use tower::Layer;
+    let svc = healthcheck()
+        .around(tower::layer::util::Identity::new())
+        .layer(Broken);
+    let request = |uri: &str| http::Request::get(uri).body(Body::empty()).unwrap();
+    let probe = svc.clone().oneshot(request("/up")).await.unwrap();
+    assert_eq!(probe.status(), StatusCode::OK);
+    assert_eq!(svc.oneshot(request("/")).await.unwrap_err(), "broken");
+}
