@@ -20,12 +20,8 @@ cd "$(dirname "$0")/.."
 N1="${N1:-1000}"
 N2="${N2:-6000}"
 
-if ! command -v valgrind >/dev/null 2>&1; then
-  echo "installing valgrind" >&2
-  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind
-fi
+. scripts/require.sh
+require valgrind
 
 echo "building (bench profile)" >&2
 bin="$(cargo bench -p axum-kamal-tests --bench instructions --no-run --message-format=json 2>/dev/null |

@@ -26,12 +26,8 @@ CONNECTIONS="${CONNECTIONS:-64}"
 ROUNDS="${ROUNDS:-3}"
 PIN="${PIN:-1}"
 
-if ! command -v wrk >/dev/null 2>&1; then
-  echo "installing wrk" >&2
-  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk
-fi
+. scripts/require.sh
+require wrk
 
 echo "building (release)" >&2
 cargo build --release -q -p axum-kamal-examples --example quickstart
