@@ -95,19 +95,16 @@ impl<'a> Emit<'a> {
             ),
         };
         let outer = self.healthcheck();
-        if folds {
-            quote! {
-                let mut #folded = false;
-                #allow
-                let #built: #router = #run;
-                if #folded { #built } else { #built.layer(#outer) }
-            }
-        } else {
-            quote! {
-                #allow
-                let #built: #router = #run;
-                #built.layer(#outer)
-            }
+        let flag = folds.then(|| quote!(let mut #folded = false;));
+        let finish = match folds {
+            true => quote!(if #folded { #built } else { #built.layer(#outer) }),
+            false => quote!(#built.layer(#outer)),
+        };
+        quote! {
+            #flag
+            #allow
+            let #built: #router = #run;
+            #finish
         }
     }
 
