@@ -4,15 +4,17 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker, ready};
+use std::task::{Context, Poll, Waker};
 
+use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
+use http::Request;
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::layer::{Healthcheck, HealthcheckLayer};
+use crate::layer::{Config, HealthcheckLayer, Probe};
 
 /// [`HealthcheckLayer`] outside another layer `L`, as one layer: made by
 /// [`HealthcheckLayer::around`].
@@ -82,23 +84,28 @@ impl<L> HealthcheckAround<L> {
 }
 
 impl<S, L: Layer<S>> Layer<S> for HealthcheckAround<L> {
-    type Service = Healthcheck<AxumResponse<L::Service>>;
+    type Service = HealthcheckAroundService<L::Service>;
 
     fn layer(&self, service: S) -> Self::Service {
-        self.healthcheck.layer(AxumResponse {
+        HealthcheckAroundService {
             inner: self.inner.layer(service),
-        })
+            config: self.healthcheck.config.clone(),
+        }
     }
 }
 
-/// Tower [`Service`] that converts the responses of `S` into axum's
-/// [`Response`] with [`IntoResponse`]: the service inside the healthcheck of
-/// [`HealthcheckAround`].
+/// Tower [`Service`] made by [`HealthcheckAround`]: answers probes itself,
+/// and passes every other request to the service `S` of the inner layer,
+/// converting its responses into axum's [`Response`] with [`IntoResponse`].
+///
+/// It is always ready, so that probes never wait for `S`: `S`'s readiness is
+/// awaited per ordinary request, as axum's own routes do, in place when `S`
+/// is ready at once, on a boxed clone of `S` when it is busy.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use axum::body::Body;
-/// use http::Request;
+/// use http::{Request, StatusCode};
 /// use tower::{Layer, ServiceExt, service_fn};
 ///
 /// let app = axum_kamal::healthcheck()
@@ -106,51 +113,72 @@ impl<S, L: Layer<S>> Layer<S> for HealthcheckAround<L> {
 ///     .layer(service_fn(|_: Request<Body>| async {
 ///         Ok::<_, std::convert::Infallible>("app") // any IntoResponse
 ///     }));
-/// let res = app.oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// let res = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
 /// let body = axum::body::to_bytes(res.into_body(), 64).await.unwrap();
 /// assert_eq!(body, "app");
+///
+/// let res = app.oneshot(Request::get("/up").body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(res.status(), StatusCode::OK);
 /// # });
 /// ```
 #[derive(Clone, Debug)]
-pub struct AxumResponse<S> {
+pub struct HealthcheckAroundService<S> {
     inner: S,
+    config: Config,
 }
 
-impl<S> AxumResponse<S> {
-    /// A reference to the wrapped service.
+impl<S> HealthcheckAroundService<S> {
+    /// The path answered by this service.
     ///
     /// ```
     /// use tower::Layer;
     ///
     /// let svc = axum_kamal::healthcheck().around(()).layer(7);
-    /// assert_eq!(*svc.get_ref().get_ref(), 7);
+    /// assert_eq!(svc.path(), "/up");
+    /// ```
+    pub fn path(&self) -> &str {
+        self.config.path()
+    }
+
+    /// A reference to the inner layer's service.
+    ///
+    /// ```
+    /// use tower::Layer;
+    ///
+    /// let svc = axum_kamal::healthcheck().around(()).layer(7);
+    /// assert_eq!(*svc.get_ref(), 7);
     /// ```
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
 }
 
-impl<S, Request> Service<Request> for AxumResponse<S>
+impl<S, B> Service<Request<B>> for HealthcheckAroundService<S>
 where
-    S: Service<Request> + Clone + Send + 'static,
+    S: Service<Request<B>> + Clone + Send + 'static,
     S::Response: IntoResponse,
     S::Future: Send,
-    Request: Send + 'static,
+    B: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = AxumResponseFuture<S::Future, S::Response, S::Error>;
+    type Future = HealthcheckAroundFuture<S::Future, S::Response, S::Error>;
 
-    /// Always ready: the healthcheck outside must answer probes whatever the
-    /// state of the layer inside (a concurrency limit, say). Readiness of the
-    /// inner service is awaited per request in `call`, as axum's own `Route`
-    /// does.
+    /// Always ready: probes must be answered whatever the state of the inner
+    /// service (a concurrency limit, say).
     #[inline]
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        if let Some(route) = self.config.route(&request) {
+            return HealthcheckAroundFuture {
+                state: State::Probe {
+                    probe: self.config.answer(route, request),
+                },
+            };
+        }
         // Most services are ready at once: call in place, no clone.
         let state = match self
             .inner
@@ -160,26 +188,35 @@ where
                 fut: self.inner.call(request),
             },
             Poll::Ready(Err(error)) => State::Failed { error: Some(error) },
-            // Busy: wait for readiness on a clone, as `ServiceExt::oneshot` does.
-            Poll::Pending => {
-                let mut inner = self.inner.clone();
-                State::Waiting {
-                    fut: Box::pin(async move {
-                        std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
-                        inner.call(request).await
-                    }),
-                }
-            }
+            Poll::Pending => wait_ready(self.inner.clone(), request),
         };
-        AxumResponseFuture { state }
+        HealthcheckAroundFuture { state }
+    }
+}
+
+/// A busy `inner` called once ready, as `ServiceExt::oneshot` does: out of
+/// line, since most services are ready at once.
+#[cold]
+#[inline(never)]
+fn wait_ready<S, R>(mut inner: S, request: R) -> State<S::Future, S::Response, S::Error>
+where
+    S: Service<R> + Send + 'static,
+    S::Future: Send,
+    R: Send + 'static,
+{
+    State::Waiting {
+        fut: Box::pin(async move {
+            std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
+            inner.call(request).await
+        }),
     }
 }
 
 pin_project! {
-    /// Response future of [`AxumResponse`]: the inner future (polled in
-    /// place, or boxed while a busy inner service gets ready), its response
-    /// converted with [`IntoResponse`].
-    pub struct AxumResponseFuture<F, T, E> {
+    /// Response future of [`HealthcheckAroundService`]: a probe's answer, or
+    /// the inner future (polled in place, or boxed while a busy inner service
+    /// gets ready) with its response converted by [`IntoResponse`].
+    pub struct HealthcheckAroundFuture<F, T, E> {
         #[pin]
         state: State<F, T, E>,
     }
@@ -189,25 +226,27 @@ pin_project! {
     #[project = StateProj]
     enum State<F, T, E> {
         Called { #[pin] fut: F },
+        Probe { probe: Probe },
         Failed { error: Option<E> },
         Waiting { fut: BoxFuture<'static, Result<T, E>> },
     }
 }
 
-impl<F, T, E> fmt::Debug for AxumResponseFuture<F, T, E> {
+impl<F, T, E> fmt::Debug for HealthcheckAroundFuture<F, T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             State::Called { .. } => "Called",
+            State::Probe { .. } => "Probe",
             State::Failed { .. } => "Failed",
             State::Waiting { .. } => "Waiting",
         };
-        f.debug_struct("AxumResponseFuture")
+        f.debug_struct("HealthcheckAroundFuture")
             .field("state", &state)
             .finish()
     }
 }
 
-impl<F, T, E> Future for AxumResponseFuture<F, T, E>
+impl<F, T, E> Future for HealthcheckAroundFuture<F, T, E>
 where
     F: Future<Output = Result<T, E>>,
     T: IntoResponse,
@@ -216,13 +255,13 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let output = match self.project().state.project() {
-            StateProj::Called { fut } => ready!(fut.poll(cx)),
-            StateProj::Failed { error } => Err(error
+        match self.project().state.project() {
+            StateProj::Called { fut } => fut.poll(cx).map_ok(IntoResponse::into_response),
+            StateProj::Probe { probe } => probe.poll::<Body>(cx).map(Ok),
+            StateProj::Failed { error } => Poll::Ready(Err(error
                 .take()
-                .expect("axum-kamal: AxumResponseFuture polled after completion")),
-            StateProj::Waiting { fut } => ready!(fut.as_mut().poll(cx)),
-        };
-        Poll::Ready(output.map(IntoResponse::into_response))
+                .expect("axum-kamal: HealthcheckAroundFuture polled after completion"))),
+            StateProj::Waiting { fut } => fut.as_mut().poll(cx).map_ok(IntoResponse::into_response),
+        }
     }
 }

@@ -62,8 +62,9 @@ pub fn healthcheck() -> HealthcheckLayer {
 ///
 /// Requests that are not probes cost a method and a path comparison: no
 /// allocation, no boxing. Cloning the layer or its service (axum clones a
-/// route's services for every request) copies literal paths; only a path
-/// given as a `String` and a [`Health`] are shared through an [`Arc`].
+/// route's services for every request) copies a literal path set alone; a
+/// path given as a `String`, a liveness path and a [`Health`] are shared
+/// through an [`Arc`].
 ///
 /// # Examples
 ///
@@ -104,19 +105,17 @@ pub fn healthcheck() -> HealthcheckLayer {
 /// ```
 #[derive(Clone, Debug)]
 pub struct HealthcheckLayer {
-    config: Config,
+    pub(crate) config: Config,
 }
 
 /// The configuration of a layer, copied into each of its services. axum
-/// clones a route's services for every request, so the common case, literal
-/// paths and no [`Health`], is a plain copy; anything else is shared through
-/// one `Arc`.
+/// clones a route's services for every request, so the common case, a
+/// literal path alone (what `#[kamal_app]` emits without `health =` or
+/// `liveness =`), is a plain copy of one `&str`; anything else is shared
+/// through one `Arc`.
 #[derive(Clone, Debug)]
 pub(crate) enum Config {
-    Literal {
-        path: &'static str,
-        liveness: Option<&'static str>,
-    },
+    Literal(&'static str),
     Shared(Arc<Settings>),
 }
 
@@ -280,54 +279,48 @@ impl Config {
             );
         }
         match (&settings.path, &settings.liveness, &settings.health) {
-            (Cow::Borrowed(path), None, None) => Config::Literal {
-                path,
-                liveness: None,
-            },
-            (Cow::Borrowed(path), Some(Cow::Borrowed(liveness)), None) => Config::Literal {
-                path,
-                liveness: Some(liveness),
-            },
+            (Cow::Borrowed(path), None, None) => Config::Literal(path),
             _ => Config::Shared(Arc::new(settings)),
         }
     }
 
     fn settings(&self) -> Settings {
         match self {
-            Config::Literal { path, liveness } => Settings {
+            Config::Literal(path) => Settings {
                 path: Cow::Borrowed(path),
-                liveness: liveness.map(Cow::Borrowed),
+                liveness: None,
                 health: None,
             },
             Config::Shared(settings) => Settings::clone(settings),
         }
     }
 
-    fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         match self {
-            Config::Literal { path, .. } => path,
+            Config::Literal(path) => path,
             Config::Shared(settings) => &settings.path,
         }
     }
 
     fn liveness(&self) -> Option<&str> {
         match self {
-            Config::Literal { liveness, .. } => *liveness,
+            Config::Literal(_) => None,
             Config::Shared(settings) => settings.liveness.as_deref(),
         }
     }
 
     fn health(&self) -> Option<&Arc<HealthState>> {
         match self {
-            Config::Literal { .. } => None,
+            Config::Literal(_) => None,
             Config::Shared(settings) => settings.health.as_ref(),
         }
     }
 
-    /// Which probe, if any, `req` is.
+    /// Which probe, if any, `req` is: for every other request, the common
+    /// case, a method and a path comparison.
     #[inline]
-    fn route<B>(&self, req: &Request<B>) -> Option<Route> {
-        if req.method() != Method::GET && req.method() != Method::HEAD {
+    pub(crate) fn route<B>(&self, req: &Request<B>) -> Option<Route> {
+        if !matches!(*req.method(), Method::GET | Method::HEAD) {
             return None;
         }
         let path = req.uri().path();
@@ -339,12 +332,54 @@ impl Config {
             None
         }
     }
+
+    /// The answer to `req`, a probe, which it consumes. Kept out of line:
+    /// probes are rare next to the requests that only pay for
+    /// [`route`](Self::route).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn answer<B>(&self, route: Route, req: Request<B>) -> Probe {
+        if let (Route::Readiness, Some(health)) = (route, self.health()) {
+            return Probe::Checked(match health.probe(&req) {
+                Answer::Ready(res) => Box::pin(std::future::ready(res)),
+                Answer::Pending(fut) => fut,
+            });
+        }
+        tracing::debug!(
+            target: "axum_kamal",
+            probe = ?route,
+            method = %req.method(),
+            "healthcheck probe answered"
+        );
+        Probe::Healthy {
+            head: req.method() == Method::HEAD,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Route {
+pub(crate) enum Route {
     Readiness,
     Liveness,
+}
+
+/// How a probe is answered: the part of the response futures of
+/// [`Healthcheck`] and [`HealthcheckAroundService`](crate::HealthcheckAroundService)
+/// that is not the inner service's.
+pub(crate) enum Probe {
+    /// The plain `200 OK`, built when polled, without a body for `HEAD`.
+    Healthy { head: bool },
+    /// A run of the [`Health`] checks, or their cached or draining answer.
+    Checked(BoxFuture<'static, Response<Bytes>>),
+}
+
+impl Probe {
+    pub(crate) fn poll<B: From<Bytes>>(&mut self, cx: &mut Context<'_>) -> Poll<Response<B>> {
+        match self {
+            Probe::Healthy { head } => Poll::Ready(healthy(*head)),
+            Probe::Checked(fut) => fut.as_mut().poll(cx).map(|res| res.map(B::from)),
+        }
+    }
 }
 
 /// `path`, or a panic with a clear message unless it is a plain absolute path.
@@ -454,22 +489,18 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let Some(route) = self.config.route(&req) else {
-            return ResponseFuture::inner(self.inner.call(req));
+        let kind = match self.config.route(&req) {
+            None => Kind::Inner {
+                fut: self.inner.call(req),
+            },
+            Some(route) => Kind::Probe {
+                probe: self.config.answer(route, req),
+            },
         };
-        if let (Route::Readiness, Some(health)) = (route, self.config.health()) {
-            return ResponseFuture::probe(match health.probe(&req) {
-                Answer::Ready(res) => Box::pin(std::future::ready(res)),
-                Answer::Pending(fut) => fut,
-            });
+        ResponseFuture {
+            kind,
+            body: PhantomData,
         }
-        tracing::debug!(
-            target: "axum_kamal",
-            probe = ?route,
-            method = %req.method(),
-            "healthcheck probe answered"
-        );
-        ResponseFuture::healthy(req.method() == Method::HEAD)
     }
 }
 
@@ -507,29 +538,7 @@ pin_project! {
     #[project = KindProj]
     enum Kind<F> {
         Inner { #[pin] fut: F },
-        Healthy { head: bool },
-        Probe { fut: BoxFuture<'static, Response<Bytes>> },
-    }
-}
-
-impl<F, B> ResponseFuture<F, B> {
-    fn new(kind: Kind<F>) -> Self {
-        Self {
-            kind,
-            body: PhantomData,
-        }
-    }
-
-    fn inner(fut: F) -> Self {
-        Self::new(Kind::Inner { fut })
-    }
-
-    fn healthy(head: bool) -> Self {
-        Self::new(Kind::Healthy { head })
-    }
-
-    fn probe(fut: BoxFuture<'static, Response<Bytes>>) -> Self {
-        Self::new(Kind::Probe { fut })
+        Probe { probe: Probe },
     }
 }
 
@@ -537,7 +546,6 @@ impl<F, B> fmt::Debug for ResponseFuture<F, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.kind {
             Kind::Inner { .. } => "Inner",
-            Kind::Healthy { .. } => "Healthy",
             Kind::Probe { .. } => "Probe",
         };
         f.debug_struct("ResponseFuture")
@@ -557,8 +565,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Inner { fut } => fut.poll(cx),
-            KindProj::Healthy { head } => Poll::Ready(Ok(healthy(*head))),
-            KindProj::Probe { fut } => fut.as_mut().poll(cx).map(|res| Ok(res.map(B::from))),
+            KindProj::Probe { probe } => probe.poll(cx).map(Ok),
         }
     }
 }
@@ -595,17 +602,15 @@ mod tests {
     }
 
     #[test]
-    fn literal_paths_without_health_are_copied_the_rest_shared() {
+    fn a_literal_path_alone_is_copied_the_rest_shared() {
         // axum clones the service for every request: a literal path costs
-        // no reference count there.
-        let literal = HealthcheckLayer::new("/up").liveness("/livez");
-        assert!(matches!(
-            literal.config,
-            Config::Literal {
-                path: "/up",
-                liveness: Some("/livez")
-            }
-        ));
+        // no reference count there, and one `&str` only.
+        let literal = HealthcheckLayer::new("/up");
+        assert!(matches!(literal.config, Config::Literal("/up")));
+        assert_eq!(std::mem::size_of::<Config>(), 16);
+        let live = HealthcheckLayer::new("/up").liveness("/livez");
+        assert!(matches!(live.config, Config::Shared(_)));
+        assert_eq!(live.liveness_path(), Some("/livez"));
         let made = HealthcheckLayer::new("/up").liveness(String::from("/livez"));
         assert!(matches!(made.config, Config::Shared(_)));
         assert_eq!(made.liveness_path(), Some("/livez"));

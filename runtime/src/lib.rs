@@ -139,7 +139,7 @@ pub mod testing;
 /// See the [crate documentation](crate) for a quick start.
 pub use axum_kamal_macros::kamal_app;
 
-pub use around::{AxumResponse, AxumResponseFuture, HealthcheckAround};
+pub use around::{HealthcheckAround, HealthcheckAroundFuture, HealthcheckAroundService};
 pub use health::Health;
 pub use layer::{DEFAULT_PATH, Healthcheck, HealthcheckLayer, ResponseFuture, healthcheck};
 pub use response::health_response;
