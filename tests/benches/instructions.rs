@@ -30,15 +30,14 @@ type App = BoxCloneSyncService<Request, Response, Infallible>;
 /// The apps of `overhead.rs`, by name.
 const APPS: [&str; 5] = ["plain", "kamal", "wrapped", "from_fn", "floor"];
 
-fn app(name: &str) -> Option<App> {
-    Some(match name {
+fn app(name: &str) -> App {
+    match name {
         // The floor: a bare service answering the probe's `200 OK`.
         "floor" => App::new(service_fn(|request: Request| async move {
             Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
         })),
-        name if APPS.contains(&name) => App::new(apps::app(name)),
-        _ => return None,
-    })
+        name => App::new(apps::app(name)),
+    }
 }
 
 fn request(kind: &str) -> Option<fn() -> Request> {
@@ -53,7 +52,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [name, kind, count] = args.as_slice() else {
         for name in APPS {
-            let app = app(name).expect("listed app");
+            let app = app(name);
             let probe = send(&app, probe()).status();
             // Without an interceptor, host validation rejects the probe.
             let expected = match name {
@@ -68,8 +67,16 @@ fn main() -> ExitCode {
         println!("instructions: every app answers; measure with scripts/instructions.sh");
         return ExitCode::SUCCESS;
     };
-    let (Some(app), Some(make), Ok(count)) = (app(name), request(kind), count.parse::<usize>())
-    else {
+    // Every app is built, whichever is measured, so that each measured app
+    // starts from the same heap: with glibc's malloc, what an app's
+    // construction leaves free decides how costly its per-request
+    // allocations are by hundreds of instructions.
+    let apps = APPS.map(app);
+    let (Some(index), Some(make), Ok(count)) = (
+        APPS.iter().position(|known| known == name),
+        request(kind),
+        count.parse::<usize>(),
+    ) else {
         eprintln!(
             "usage: instructions <{}> <ordinary|probe> <count>",
             APPS.join("|")
@@ -77,7 +84,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let requests: Vec<Request> = (0..count).map(|_| make()).collect();
-    let answered = measured(&app, requests);
+    let answered = measured(&apps[index], requests);
     assert_eq!(answered, count, "{name}: every {kind} request answered 2xx");
     ExitCode::SUCCESS
 }
