@@ -21,6 +21,8 @@ from pathlib import Path
 FIGURES = [
     ("pass_through", "kamal", "plain", (1.01, "≤ 1.01×")),
     ("pass_through", "wrapped", "plain", None),
+    # A/A: a second `plain`, measured last; the resolution of the ratios.
+    ("pass_through", "plain_again", "plain", None),
     ("probe", "kamal", "floor", None),
     ("probe", "kamal", "from_fn", (1.0, "< 1× (faster)")),
     ("probe", "from_fn", "floor", None),

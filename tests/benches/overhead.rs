@@ -6,6 +6,9 @@
 //!   (host validation, HTTPS redirect, bearer auth) with `#[kamal_app]`
 //!   (`kamal`) and without it (`plain`), and what the macro emitted before
 //!   it joined the healthcheck to the app's last `.layer(..)` (`wrapped`);
+//!   `plain_again`, a second `plain` measured last, gives the A/A ratio: how
+//!   far two identical apps measured this way differ, the resolution of the
+//!   other ratios;
 //! - `probe`: kamal-proxy's `GET /up` through that app with `#[kamal_app]`
 //!   (`kamal`), against a bare `tower::service_fn` answering the same `200 OK`
 //!   (`floor`) and against a hand-written outermost
@@ -58,15 +61,20 @@ fn read(response: Response) -> (StatusCode, String) {
 }
 
 fn pass_through(c: &mut Criterion) {
-    let [kamal, plain, wrapped] = ["kamal", "plain", "wrapped"].map(app);
-    for app in [&kamal, &plain, &wrapped] {
+    let [kamal, plain, wrapped, plain_again] = ["kamal", "plain", "wrapped", "plain"].map(app);
+    for app in [&kamal, &plain, &wrapped, &plain_again] {
         assert_eq!(
             read(send(app, ordinary())),
             (StatusCode::OK, "hello".into())
         );
     }
     let mut group = c.benchmark_group("pass_through");
-    for (name, app) in [("plain", &plain), ("kamal", &kamal), ("wrapped", &wrapped)] {
+    for (name, app) in [
+        ("plain", &plain),
+        ("kamal", &kamal),
+        ("wrapped", &wrapped),
+        ("plain_again", &plain_again),
+    ] {
         group.bench_function(name, |b| {
             b.iter_batched(ordinary, |r| send(app, r), BatchSize::SmallInput);
         });
@@ -303,7 +311,8 @@ fn interleaved(_: &mut Criterion) {
         assert_eq!(send(&plain, ordinary()).status(), StatusCode::OK);
         return;
     }
-    let [kamal, plain, wrapped, from_fn] = ["kamal", "plain", "wrapped", "from_fn"].map(app);
+    let [kamal, plain, wrapped, from_fn, plain_again] =
+        ["kamal", "plain", "wrapped", "from_fn", "plain"].map(app);
     let floor = service_fn(|request: Request| async move {
         Ok::<_, Infallible>(axum_kamal::health_response::<Body>(request.method()))
     });
@@ -312,6 +321,11 @@ fn interleaved(_: &mut Criterion) {
         (
             "pass_through/wrapped vs plain",
             ab(&wrapped, &plain, ordinary),
+        ),
+        // A/A: two identical apps; how far from 1 a ratio strays by chance.
+        (
+            "pass_through/plain_again vs plain",
+            ab(&plain_again, &plain, ordinary),
         ),
         ("probe/kamal vs from_fn", ab(&kamal, &from_fn, probe)),
         ("probe/kamal vs floor", ab(&kamal, &floor, probe)),
