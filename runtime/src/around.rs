@@ -14,7 +14,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::layer::{Config, HealthcheckLayer, Probe};
+use crate::layer::{Config, HealthcheckLayer, ProbeAnswer};
 
 /// [`HealthcheckLayer`] outside another layer `L`, as one layer: made by
 /// [`HealthcheckLayer::around`].
@@ -89,7 +89,7 @@ impl<S, L: Layer<S>> Layer<S> for HealthcheckAround<L> {
     fn layer(&self, service: S) -> Self::Service {
         HealthcheckAroundService {
             inner: self.inner.layer(service),
-            config: self.healthcheck.config.clone(),
+            config: self.healthcheck.config().clone(),
         }
     }
 }
@@ -151,6 +151,18 @@ impl<S> HealthcheckAroundService<S> {
     pub fn get_ref(&self) -> &S {
         &self.inner
     }
+
+    /// Consumes the service, returning the inner layer's service.
+    ///
+    /// ```
+    /// use tower::Layer;
+    ///
+    /// let svc = axum_kamal::healthcheck().around(()).layer(7);
+    /// assert_eq!(svc.into_inner(), 7);
+    /// ```
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
 }
 
 impl<S, B> Service<Request<B>> for HealthcheckAroundService<S>
@@ -175,7 +187,7 @@ where
         if let Some(route) = self.config.route(&request) {
             return HealthcheckAroundFuture {
                 state: State::Probe {
-                    probe: self.config.answer(route, request),
+                    answer: self.config.answer(route, request),
                 },
             };
         }
@@ -188,14 +200,20 @@ where
                 fut: self.inner.call(request),
             },
             Poll::Ready(Err(error)) => State::Failed { error: Some(error) },
-            Poll::Pending => wait_ready(self.inner.clone(), request),
+            // Busy: the request waits on the very service that was polled,
+            // which may hold its place in a queue (a concurrency limit's
+            // semaphore); this service carries on with a clone.
+            Poll::Pending => {
+                let clone = self.inner.clone();
+                wait_ready(std::mem::replace(&mut self.inner, clone), request)
+            }
         };
         HealthcheckAroundFuture { state }
     }
 }
 
-/// A busy `inner` called once ready, as `ServiceExt::oneshot` does: out of
-/// line, since most services are ready at once.
+/// A busy `inner` polled until ready, then called, as `ServiceExt::oneshot`
+/// does: out of line, since most services are ready at once.
 #[cold]
 #[inline(never)]
 fn wait_ready<S, R>(mut inner: S, request: R) -> State<S::Future, S::Response, S::Error>
@@ -213,9 +231,10 @@ where
 }
 
 pin_project! {
-    /// Response future of [`HealthcheckAroundService`]: a probe's answer, or
+    /// Response future of [`HealthcheckAroundService`]: a probe's answer,
     /// the inner future (polled in place, or boxed while a busy inner service
-    /// gets ready) with its response converted by [`IntoResponse`].
+    /// gets ready) with its response converted by [`IntoResponse`], or the
+    /// inner service's `poll_ready` error.
     pub struct HealthcheckAroundFuture<F, T, E> {
         #[pin]
         state: State<F, T, E>,
@@ -226,7 +245,7 @@ pin_project! {
     #[project = StateProj]
     enum State<F, T, E> {
         Called { #[pin] fut: F },
-        Probe { probe: Probe },
+        Probe { answer: ProbeAnswer },
         Failed { error: Option<E> },
         Waiting { fut: BoxFuture<'static, Result<T, E>> },
     }
@@ -242,7 +261,7 @@ impl<F, T, E> fmt::Debug for HealthcheckAroundFuture<F, T, E> {
         };
         f.debug_struct("HealthcheckAroundFuture")
             .field("state", &state)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -257,11 +276,26 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             StateProj::Called { fut } => fut.poll(cx).map_ok(IntoResponse::into_response),
-            StateProj::Probe { probe } => probe.poll::<Body>(cx).map(Ok),
+            StateProj::Probe { answer } => answer.poll::<Body>(cx).map(Ok),
             StateProj::Failed { error } => Poll::Ready(Err(error
                 .take()
                 .expect("axum-kamal: HealthcheckAroundFuture polled after completion"))),
             StateProj::Waiting { fut } => fut.as_mut().poll(cx).map_ok(IntoResponse::into_response),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn future_adds_no_more_than_a_tag() {
+        // axum boxes the future of every request: answering probes must not
+        // make the box of an ordinary request larger than the inner future.
+        type Inner = BoxFuture<'static, Result<Response, std::convert::Infallible>>;
+        type Around = HealthcheckAroundFuture<Inner, Response, std::convert::Infallible>;
+        let size = std::mem::size_of::<Around>();
+        assert!(size <= std::mem::size_of::<Inner>() + 8, "{size} bytes");
     }
 }

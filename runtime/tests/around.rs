@@ -50,6 +50,7 @@ fn requests() -> Vec<Request> {
         request(Method::GET, "/up"),
         request(Method::HEAD, "/up?x=1"),
         request(Method::GET, "/livez"),
+        request(Method::HEAD, "/livez"),
         request(Method::POST, "/up"),
         request(Method::GET, "/"),
         request(Method::GET, "/up/"),
@@ -58,11 +59,12 @@ fn requests() -> Vec<Request> {
     ]
 }
 
-/// The routes behind `healthcheck.around(marking)`, and behind `marking`
-/// then `healthcheck` as two layers, where `marking` counts the requests it
+/// The routes behind `healthcheck().around(marking)`, and behind `marking`
+/// then `healthcheck()` as two layers, where `marking` counts the requests it
 /// sees and marks their responses, changing the body type as tower-http's
-/// layers do. Each app comes with its count.
-fn apps(healthcheck: HealthcheckLayer) -> [(Router, Arc<AtomicUsize>); 2] {
+/// layers do. Each app comes with its count, and its own healthcheck (so
+/// they share no `Health` cache).
+fn apps(healthcheck: impl Fn() -> HealthcheckLayer) -> [(Router, Arc<AtomicUsize>); 2] {
     let marking = |seen: &Arc<AtomicUsize>| {
         let seen = Arc::clone(seen);
         (
@@ -80,22 +82,25 @@ fn apps(healthcheck: HealthcheckLayer) -> [(Router, Arc<AtomicUsize>); 2] {
         )
     };
     let (around_seen, split_seen) = (Arc::default(), Arc::default());
-    let around = routes().layer(healthcheck.clone().around(marking(&around_seen)));
-    let split = routes().layer(marking(&split_seen)).layer(healthcheck);
+    let around = routes().layer(healthcheck().around(marking(&around_seen)));
+    let split = routes().layer(marking(&split_seen)).layer(healthcheck());
     [(around, around_seen), (split, split_seen)]
 }
 
 /// Both apps answer every request alike, and the inner layer sees all but
-/// the `probes` first requests of [`requests`].
-async fn same_answers(healthcheck: HealthcheckLayer, probes: usize) {
+/// the `probes` first requests of [`requests`]. Returns the statuses, in the
+/// order of [`requests`].
+async fn same_answers(
+    healthcheck: impl Fn() -> HealthcheckLayer,
+    probes: usize,
+) -> Vec<StatusCode> {
     let [(around, around_seen), (split, split_seen)] = apps(healthcheck);
+    let mut statuses = Vec::new();
     for (around_request, split_request) in requests().into_iter().zip(requests()) {
         let uri = around_request.uri().clone();
-        assert_eq!(
-            answer(&around, around_request).await,
-            answer(&split, split_request).await,
-            "{uri}"
-        );
+        let around_answer = answer(&around, around_request).await;
+        assert_eq!(around_answer, answer(&split, split_request).await, "{uri}");
+        statuses.push(around_answer.0);
         assert_eq!(
             around_seen.load(Ordering::SeqCst),
             split_seen.load(Ordering::SeqCst),
@@ -106,29 +111,65 @@ async fn same_answers(healthcheck: HealthcheckLayer, probes: usize) {
         around_seen.load(Ordering::SeqCst),
         requests().len() - probes
     );
+    statuses
 }
 
 #[tokio::test]
 async fn around_answers_like_two_layers() {
-    same_answers(healthcheck(), 2).await;
+    let statuses = same_answers(healthcheck, 2).await;
+    assert_eq!(statuses[..2], [StatusCode::OK; 2]);
+}
+
+/// `healthcheck()` with a `db` check returning `db` and a liveness path.
+fn checked(db: Result<(), &'static str>) -> impl Fn() -> HealthcheckLayer {
+    move || {
+        let health = Health::new().check("db", move || async move { db });
+        healthcheck().health(health).liveness("/livez")
+    }
 }
 
 #[tokio::test]
 async fn around_answers_like_two_layers_with_health_and_liveness() {
-    let health = Health::new().check("db", || async { Ok::<(), String>(()) });
-    same_answers(healthcheck().health(health).liveness("/livez"), 3).await;
+    let statuses = same_answers(checked(Ok(())), 4).await;
+    assert_eq!(statuses[..4], [StatusCode::OK; 4]);
+}
+
+/// The probes of [`requests`] when not ready: readiness (`GET`, `HEAD
+/// /up`) unavailable, liveness (`GET`, `HEAD /livez`) fine.
+const NOT_READY: [StatusCode; 4] = [
+    StatusCode::SERVICE_UNAVAILABLE,
+    StatusCode::SERVICE_UNAVAILABLE,
+    StatusCode::OK,
+    StatusCode::OK,
+];
+
+#[tokio::test]
+async fn around_answers_like_two_layers_when_a_check_fails() {
+    let statuses = same_answers(checked(Err("down")), 4).await;
+    assert_eq!(statuses[..4], NOT_READY);
+}
+
+#[tokio::test]
+async fn around_answers_like_two_layers_while_draining() {
+    let draining = || {
+        let health = Health::new();
+        health.shutdown_handle().trigger();
+        healthcheck().health(health).liveness("/livez")
+    };
+    let statuses = same_answers(draining, 4).await;
+    assert_eq!(statuses[..4], NOT_READY);
 }
 
 #[tokio::test]
 async fn probe_never_reaches_the_inner_layer() {
-    let [(app, seen), _] = apps(healthcheck());
+    let [(app, seen), _] = apps(healthcheck);
     let (status, headers, body) = answer(&app, requests().remove(0)).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "OK"));
     assert_eq!(headers["cache-control"], "no-store");
     assert!(!headers.contains_key("x-marked"));
     assert_eq!(seen.load(Ordering::SeqCst), 0);
 
-    let (status, headers, body) = answer(&app, requests().remove(4)).await;
+    let (status, headers, body) = answer(&app, requests().remove(5)).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "home"));
     assert_eq!(headers["x-marked"], "yes");
     assert_eq!(seen.load(Ordering::SeqCst), 1);
@@ -197,9 +238,13 @@ async fn probes_do_not_wait_for_a_busy_inner_layer() {
     assert_eq!(home.unwrap().unwrap().status(), StatusCode::OK);
 }
 
-/// An inner service that is never ready: it fails `poll_ready`.
-#[derive(Clone)]
-struct Broken;
+/// An inner service that fails `poll_ready`; if `busy_first`, only after
+/// being busy once (waking its task at once).
+#[derive(Clone, Default)]
+struct Broken {
+    busy_first: bool,
+    polls: Arc<AtomicUsize>,
+}
 
 impl tower::Service<Request> for Broken {
     type Response = Response;
@@ -208,8 +253,13 @@ impl tower::Service<Request> for Broken {
 
     fn poll_ready(
         &mut self,
-        _: &mut std::task::Context<'_>,
+        cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Result<(), &'static str>> {
+        let polls = self.polls.fetch_add(1, Ordering::SeqCst);
+        if self.busy_first && polls == 0 {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
         std::task::Poll::Ready(Err("broken"))
     }
 
@@ -223,9 +273,83 @@ async fn inner_readiness_errors_reach_ordinary_requests_only() {
     use tower::Layer;
     let svc = healthcheck()
         .around(tower::layer::util::Identity::new())
-        .layer(Broken);
+        .layer(Broken::default());
     let request = |uri: &str| http::Request::get(uri).body(Body::empty()).unwrap();
     let probe = svc.clone().oneshot(request("/up")).await.unwrap();
     assert_eq!(probe.status(), StatusCode::OK);
     assert_eq!(svc.oneshot(request("/")).await.unwrap_err(), "broken");
+}
+
+#[tokio::test]
+async fn a_readiness_error_after_waiting_reaches_the_request() {
+    use tower::Layer;
+    let inner = Broken {
+        busy_first: true,
+        ..Broken::default()
+    };
+    let svc = healthcheck()
+        .around(tower::layer::util::Identity::new())
+        .layer(inner.clone());
+    let request = http::Request::get("/").body(Body::empty()).unwrap();
+    assert_eq!(svc.oneshot(request).await.unwrap_err(), "broken");
+    assert_eq!(
+        inner.polls.load(Ordering::SeqCst),
+        2,
+        "polled busy, then failed"
+    );
+}
+
+/// Driven directly, as a long-lived service rather than a route axum clones
+/// per request: a request that finds a `ConcurrencyLimitLayer` busy waits on
+/// the service that queued for the slot, so it is served once the slot frees
+/// up (waiting on a fresh clone instead would queue behind that abandoned
+/// place forever).
+#[tokio::test]
+async fn a_request_waiting_for_a_busy_inner_layer_keeps_its_place() {
+    use std::convert::Infallible;
+    use std::time::Duration;
+    use tokio::sync::Notify;
+    use tower::limit::ConcurrencyLimitLayer;
+    use tower::{Layer, Service};
+
+    let gate = Arc::new(Notify::new());
+    let inner = tower::service_fn({
+        let gate = Arc::clone(&gate);
+        move |request: Request| {
+            let gate = Arc::clone(&gate);
+            async move {
+                if request.uri().path() == "/slow" {
+                    gate.notified().await;
+                }
+                Ok::<_, Infallible>(Response::new(Body::from("done")))
+            }
+        }
+    });
+    let mut svc = healthcheck()
+        .around(ConcurrencyLimitLayer::new(1))
+        .layer(inner);
+    let request = |uri: &str| http::Request::get(uri).body(Body::empty()).unwrap();
+
+    let slow = svc.ready().await.unwrap().call(request("/slow"));
+    let slow = tokio::spawn(slow);
+    let waiting = tokio::spawn(svc.ready().await.unwrap().call(request("/")));
+    let probe = svc
+        .ready()
+        .await
+        .unwrap()
+        .call(request("/up"))
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), StatusCode::OK, "probes skip the busy limit");
+
+    gate.notify_one();
+    let within = Duration::from_secs(5);
+    let slow = tokio::time::timeout(within, slow)
+        .await
+        .expect("slow served");
+    assert_eq!(slow.unwrap().unwrap().status(), StatusCode::OK);
+    let waiting = tokio::time::timeout(within, waiting)
+        .await
+        .expect("the waiting request was served once the slot freed up");
+    assert_eq!(waiting.unwrap().unwrap().status(), StatusCode::OK);
 }

@@ -342,6 +342,14 @@ fn services_and_futures_are_send_sync_and_cheap_to_clone() {
         Request::get("/up").body(axum::body::Body::empty()).unwrap(),
     );
     assert_send(&fut);
+
+    let mut around = healthcheck().around(()).layer(axum::Router::<()>::new());
+    assert_send_sync(&around);
+    let fut = tower::Service::call(
+        &mut around,
+        Request::get("/").body(axum::body::Body::empty()).unwrap(),
+    );
+    assert_send(&fut);
 }
 
 #[tokio::test]
