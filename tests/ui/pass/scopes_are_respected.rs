@@ -19,6 +19,8 @@ fn app(secure: bool, early: bool) -> Router {
         let guard = ValidateRequestHeaderLayer::bearer("t");
         return Router::new().route("/", get(support::home)).route_layer(guard).layer(healthcheck());
     }
+    // Shadowed by the destructuring below, which must not keep this binding.
+    #[allow(unused_variables)]
     let stale: Router = Router::new().layer(healthcheck()).layer(ValidateRequestHeaderLayer::bearer("t"));
     let (stale, _count) = instrument(Router::new().route("/", get(support::home)).layer(healthcheck()));
     if secure {
