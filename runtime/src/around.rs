@@ -99,8 +99,9 @@ impl<S, L: Layer<S>> Layer<S> for HealthcheckAround<L> {
 /// converting its responses into axum's [`Response`] with [`IntoResponse`].
 ///
 /// It is always ready, so that probes never wait for `S`: `S`'s readiness is
-/// awaited per ordinary request, as axum's own routes do, in place when `S`
-/// is ready at once, on a boxed clone of `S` when it is busy.
+/// awaited per ordinary request, as axum's own routes do: in place when `S`
+/// is ready at once; when it is busy, by a boxed future that takes the
+/// polled `S`, with its place in any queue, and leaves a clone here.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
