@@ -1,16 +1,18 @@
-//! The annotated item: it must be a function with a body that returns an axum `Router`.
+//! The annotated item: it must be a function with a body that returns an axum
+//! `Router` (or a `Result` of one; the compiler checks the type through
+//! `axum_kamal::AppRouter`).
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::spanned::Spanned;
-use syn::{Item, ItemFn, ReturnType, Type};
+use syn::visit::Visit;
+use syn::{Item, ItemFn, ReturnType, Type, TypeImplTrait};
 
-use crate::ctxt::Errors;
+use crate::ctxt::{Errors, Location};
 
 pub struct AppFn {
     pub item: ItemFn,
-    /// The return type exactly as written: `Router`, `axum::Router<AppState>`, ….
-    pub router: Type,
+    /// The return type exactly as written: `Router`, `Result<axum::Router<AppState>, E>`, ….
+    pub output: Type,
 }
 
 impl AppFn {
@@ -32,32 +34,33 @@ impl AppFn {
                 return None;
             }
         };
-        let router = match &item.sig.output {
-            ReturnType::Type(_, ty) if is_router(ty) => (**ty).clone(),
-            ReturnType::Type(_, ty) => {
+        let output = match &item.sig.output {
+            ReturnType::Type(_, ty) if contains_impl_trait(ty) => {
                 errors.at(
-                    ty.span(),
+                    Location::of(ty),
                     format!(
-                        "#[kamal_app] needs a function that returns an axum Router (`-> Router` or \
-                         `-> Router<S>`), found `{}`",
+                        "#[kamal_app] needs the router's type, found `{}`\n\
+                         help: return `Router`, `Router<S>` or `Result<Router<S>, E>`",
                         type_name(ty)
                     ),
                 );
                 return None;
             }
+            // Any other type is checked by the compiler, through `AppRouter`.
+            ReturnType::Type(_, ty) => (**ty).clone(),
             ReturnType::Default => {
                 errors.at(
                     item.sig.ident.span(),
                     format!(
                         "#[kamal_app] needs a function that returns an axum Router: add `-> Router` \
-                         (or `-> Router<S>`) to `{}`",
+                         (or `-> Router<S>`, `-> Result<Router, E>`) to `{}`",
                         item.sig.ident
                     ),
                 );
                 return None;
             }
         };
-        Some(AppFn { item, router })
+        Some(AppFn { item, output })
     }
 }
 
@@ -76,21 +79,17 @@ fn type_name(ty: &Type) -> String {
     .fold(spaced, |text, (from, to)| text.replace(from, to))
 }
 
-/// `Router`, `Router<S>`, `axum::Router<S>`, `::axum::Router`, in any parentheses.
-fn is_router(ty: &Type) -> bool {
-    match ty {
-        Type::Path(path) => {
-            path.qself.is_none()
-                && path
-                    .path
-                    .segments
-                    .last()
-                    .is_some_and(|last| last.ident == "Router")
+/// Whether `ty` holds an `impl Trait`, which names no type the expansion can use.
+fn contains_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast TypeImplTrait) {
+            self.0 = true;
         }
-        Type::Paren(inner) => is_router(&inner.elem),
-        Type::Group(inner) => is_router(&inner.elem),
-        _ => false,
     }
+    let mut finder = Finder(false);
+    finder.visit_type(ty);
+    finder.0
 }
 
 /// The span and text of the item's keyword, past its attributes and

@@ -7,18 +7,20 @@ use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
 
 use crate::ctxt::Errors;
 
 /// kamal-proxy's default healthcheck path.
-const DEFAULT_PATH: &str = "/up";
+pub const DEFAULT_PATH: &str = "/up";
 
-const ACCEPTED: &str = "`path`, `liveness`, `health`, `blocking`, `allow`";
+const ACCEPTED: &str = "`path`, `liveness`, `health`, `blocking`, `allow`, `crate`";
 
+#[derive(Default)]
 pub struct Args {
-    /// The readiness path the healthcheck answers.
-    pub path: HealthPath,
+    /// The readiness path the healthcheck answers; kamal-proxy's `/up` when absent.
+    pub path: Option<HealthPath>,
     /// An optional liveness path answered without running checks.
     pub liveness: Option<HealthPath>,
     /// An expression evaluating to an `axum_kamal::Health`.
@@ -27,26 +29,27 @@ pub struct Args {
     pub blocking: Vec<Ident>,
     /// Layer or middleware names the user declares harmless before the healthcheck.
     pub allow: Vec<Ident>,
+    /// `crate = "kamal"`: the name the runtime crate has in the user's Cargo.toml.
+    pub krate: Option<syn::Path>,
 }
 
+/// A health path: a string literal or any const `&str` expression, checked
+/// by the expansion against the runtime's rules at compile time.
 pub struct HealthPath {
-    pub value: String,
-    /// The literal, for errors that compare two paths.
-    pub span: Span,
+    pub expr: Expr,
+    /// The path itself when written as a literal: the only one the checks can read.
+    pub literal: Option<String>,
+}
+
+impl HealthPath {
+    pub fn span(&self) -> Span {
+        self.expr.span()
+    }
 }
 
 impl Args {
     pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
-        let mut args = Args {
-            path: HealthPath {
-                value: DEFAULT_PATH.to_owned(),
-                span: Span::call_site(),
-            },
-            liveness: None,
-            health: None,
-            blocking: Vec::new(),
-            allow: Vec::new(),
-        };
+        let mut args = Args::default();
         let parser = |input: ParseStream| {
             let mut seen = HashSet::new();
             while !input.is_empty() {
@@ -70,19 +73,24 @@ impl Args {
         if let Err(error) = parser.parse2(tokens) {
             errors.push(error);
         }
-        if let Some(liveness) = &args.liveness {
-            if liveness.value == args.path.value {
-                errors.at(
-                    liveness.span,
-                    format!(
-                        "`liveness` must differ from the readiness `path` (\"{}\"): liveness answers without \
-                         running the checks that readiness runs",
-                        args.path.value
-                    ),
-                );
-            }
-        }
         args
+    }
+
+    /// The runtime crate's name as the user's code spells it: the last
+    /// segment of `crate = ".."`, or `axum_kamal`.
+    pub fn crate_name(&self) -> String {
+        self.krate
+            .as_ref()
+            .and_then(|path| path.segments.last())
+            .map_or_else(|| "axum_kamal".to_owned(), |last| last.ident.to_string())
+    }
+
+    /// The readiness path as written, if given, or its literal default.
+    pub fn path_literal(&self) -> Option<&str> {
+        match &self.path {
+            Some(path) => path.literal.as_deref(),
+            None => Some(DEFAULT_PATH),
+        }
     }
 
     fn parse_one(&mut self, input: ParseStream, seen: &mut HashSet<String>) -> syn::Result<()> {
@@ -93,7 +101,7 @@ impl Args {
             )
         })?;
         let key = name.to_string();
-        if !["path", "liveness", "health", "blocking", "allow"].contains(&key.as_str()) {
+        if !["path", "liveness", "health", "blocking", "allow", "crate"].contains(&key.as_str()) {
             return Err(syn::Error::new(
                 name.span(),
                 format!("unknown argument `{key}`; expected one of {ACCEPTED}"),
@@ -106,14 +114,15 @@ impl Args {
             ));
         }
         match key.as_str() {
-            "path" => self.path = health_path(input, &name)?,
+            "path" => self.path = Some(health_path(input, &name)?),
             "liveness" => self.liveness = Some(health_path(input, &name)?),
             "health" => {
                 expect_eq(input, &name, "health = Health::new()")?;
                 self.health = Some(input.parse()?);
             }
             "blocking" => self.blocking = names(input, &name)?,
-            _ => self.allow = names(input, &name)?,
+            "allow" => self.allow = names(input, &name)?,
+            _ => self.krate = Some(crate_path(input, &name)?),
         }
         Ok(())
     }
@@ -136,19 +145,37 @@ fn expect_eq(input: ParseStream, name: &Ident, example: &str) -> syn::Result<()>
     ))
 }
 
-/// `path = "/up"` and `liveness = "/livez"`: a string literal holding a plain absolute path.
+/// `path = "/up"`, `liveness = LIVENESS_PATH`: any `&'static str` expression.
 fn health_path(input: ParseStream, name: &Ident) -> syn::Result<HealthPath> {
     expect_eq(input, name, &format!("{name} = \"/healthz\""))?;
-    let value: Expr = input.parse()?;
-    match value {
+    let expr: Expr = input.parse()?;
+    let literal = match &expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
-        }) => check_path(name, &lit),
-        other => Err(syn::Error::new_spanned(
-            other,
-            format!("`{name}` must be a string literal, as in `{name} = \"/healthz\"`"),
-        )),
-    }
+        }) => Some(lit.value()),
+        _ => None,
+    };
+    Ok(HealthPath { expr, literal })
+}
+
+/// `crate = "kamal"`: the runtime crate's path, as a string (tokio's and serde's form).
+fn crate_path(input: ParseStream, name: &Ident) -> syn::Result<syn::Path> {
+    expect_eq(input, name, "crate = \"kamal\"")?;
+    let lit: LitStr = input.parse().map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "`crate` takes the dependency's name as a string, as in `crate = \"kamal\"`",
+        )
+    })?;
+    lit.parse_with(syn::Path::parse_mod_style).map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "`crate` must name a crate or a module path, as in `crate = \"kamal\"`, found {:?}",
+                lit.value()
+            ),
+        )
+    })
 }
 
 /// `blocking(MyGuardLayer, require_tenant)`: names of layers or middleware functions.
@@ -173,52 +200,6 @@ fn names(input: ParseStream, name: &Ident) -> syn::Result<Vec<Ident>> {
         .into_iter()
         .filter_map(|path| path.segments.last().map(|segment| segment.ident.clone()))
         .collect())
-}
-
-/// The health path must be one exact path: the healthcheck compares it byte for byte.
-fn check_path(name: &Ident, lit: &LitStr) -> syn::Result<HealthPath> {
-    let value = lit.value();
-    let problem = if !value.starts_with('/') {
-        Some("it must start with `/`".to_owned())
-    } else if value.contains("//") {
-        Some("it must not contain `//`".to_owned())
-    } else if let Some(bad) = value.chars().find(|&c| !is_path_char(c)) {
-        Some(match bad {
-            '?' => {
-                "a query (`?`) is not part of the path; the healthcheck ignores queries".to_owned()
-            }
-            '#' => "a fragment (`#`) is never sent to the server".to_owned(),
-            '{' | '}' => {
-                "captures like `{id}` match many paths; the healthcheck answers one exact path"
-                    .to_owned()
-            }
-            '*' => "wildcards match many paths; the healthcheck answers one exact path".to_owned(),
-            c if c.is_whitespace() => "it must not contain whitespace".to_owned(),
-            c => format!("{c:?} is not allowed in a URL path; percent-encode it"),
-        })
-    } else if value
-        .split('/')
-        .any(|segment| segment == "." || segment == "..")
-    {
-        Some("it must not contain `.` or `..` segments".to_owned())
-    } else {
-        None
-    };
-    match problem {
-        Some(problem) => Err(syn::Error::new(
-            lit.span(),
-            format!("`{name}` must be a plain absolute path such as \"/healthz\": {problem}"),
-        )),
-        None => Ok(HealthPath {
-            value,
-            span: lit.span(),
-        }),
-    }
-}
-
-/// Characters a URL path may hold literally (RFC 3986 `pchar` and `/`), less `*`.
-fn is_path_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-._~!$&'()+,;=:@/%".contains(c)
 }
 
 fn skip_to_comma(input: ParseStream) -> syn::Result<()> {

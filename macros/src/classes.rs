@@ -320,6 +320,9 @@ impl Seen {
 pub struct Overrides<'a> {
     pub blocking: &'a [Ident],
     pub allow: &'a [Ident],
+    /// The runtime crate's name in the user's code (`crate = ".."`), for
+    /// recognising `name::healthcheck()`.
+    pub crate_name: &'a str,
 }
 
 impl Overrides<'_> {

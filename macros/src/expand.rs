@@ -1,60 +1,89 @@
-//! Emits the rewritten function: by default the healthcheck becomes the
-//! outermost layer of the returned router; where the user placed
-//! `healthcheck()` themselves, each such call is configured in place.
+//! Emits the rewritten function: by default the body builds the router as
+//! written and the healthcheck's routes are added to the router it returns;
+//! where the user placed `healthcheck()` themselves, each such call is
+//! configured in place.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Block, Expr, Ident, Stmt, Type, parse_quote};
+use syn::{Block, Expr, Ident, Type, parse_quote};
 
 use crate::ast::AppFn;
 use crate::attr::Args;
 use crate::classes::Overrides;
 use crate::ctxt::Errors;
-use crate::{reader, valid};
+use crate::{krate, reader, valid};
 
 pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let args = Args::parse(args, &mut errors);
+    let runtime = krate::runtime(args.krate.as_ref(), &mut errors);
     let Some(function) = AppFn::parse(item.clone(), &mut errors) else {
-        return with_errors(item, errors);
+        return with_errors(item, &args, errors);
     };
+    let crate_name = args.crate_name();
     let overrides = Overrides {
         blocking: &args.blocking,
         allow: &args.allow,
+        crate_name: &crate_name,
     };
     let app = reader::read(&function.item.block, overrides);
     valid::check(&app, &args, &mut errors);
     if errors.is_empty() {
-        Emit::new(&args).function(function, app.places_healthcheck())
+        Emit::new(&args, runtime).function(function, app.places_healthcheck())
     } else {
-        with_errors(item, errors)
+        with_errors(item, &args, errors)
     }
 }
 
-/// The original item stays, so editors keep resolving it, next to the errors.
-fn with_errors(item: TokenStream, errors: Errors) -> TokenStream {
+/// The original item stays, so editors keep resolving it, next to the
+/// errors. The expressions of the arguments stay used in its body, so that
+/// nothing they alone name (a parameter, an import, a function) draws a
+/// warning of its own.
+fn with_errors(item: TokenStream, args: &Args, errors: Errors) -> TokenStream {
     let errors = errors.into_error().map(|error| error.into_compile_error());
+    let used = args
+        .health
+        .iter()
+        .chain(args.path.iter().map(|path| &path.expr))
+        .chain(args.liveness.iter().map(|path| &path.expr));
+    let item = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(mut function) => {
+            let used: Vec<&Expr> = used.collect();
+            if !used.is_empty() {
+                function
+                    .block
+                    .stmts
+                    .insert(0, parse_quote!(let _ = || { #(let _ = &#used;)* };));
+            }
+            function.into_token_stream()
+        }
+        Err(_) => item,
+    };
     quote!(#item #errors)
 }
 
 struct Emit<'a> {
     args: &'a Args,
+    /// The runtime crate's path: `::axum_kamal`, or `crate = ".."`.
+    runtime: TokenStream,
     /// The local holding `health = EXPR`, evaluated once before the body.
     health: Ident,
 }
 
 impl<'a> Emit<'a> {
-    fn new(args: &'a Args) -> Self {
+    fn new(args: &'a Args, runtime: TokenStream) -> Self {
         Emit {
             args,
+            runtime,
             health: Ident::new("__kamal_health", Span::mixed_site()),
         }
     }
 
     fn function(mut self, function: AppFn, places_healthcheck: bool) -> TokenStream {
-        let AppFn { mut item, router } = function;
+        let AppFn { mut item, output } = function;
+        let checks = self.path_checks();
         let health = self.args.health.as_ref().map(|expr| {
             let var = &self.health;
             quote!(let #var = #expr;)
@@ -64,79 +93,82 @@ impl<'a> Emit<'a> {
             let body = &item.block.stmts;
             quote!(#(#body)*)
         } else {
-            self.outermost(&mut item.block, item.sig.asyncness.is_some(), &router)
+            self.routes_after(&item.block, item.sig.asyncness.is_some(), &output)
         };
-        item.block = parse_quote!({ #health #body });
+        item.block = parse_quote!({ #checks #health #body });
         item.into_token_stream()
     }
 
-    /// Statements that make the healthcheck the outermost layer of whatever
-    /// `body` returns.
-    ///
-    /// The body runs unchanged (its `return`s included) inside a closure or
-    /// an async block, and the router it returns gets the healthcheck as one
-    /// more `.layer(..)`. When the body ends with a `.layer(x)` call, that
-    /// path gets `.layer(healthcheck.around(x))` instead, which saves axum a
-    /// route level on every request; a flag tells the two paths apart, so a
-    /// `return` anywhere, even from inside a macro, still gets the extra
-    /// layer.
-    fn outermost(&self, body: &mut Block, asyncness: bool, router: &Type) -> TokenStream {
-        let built = Ident::new("__kamal_router", Span::mixed_site());
-        let folded = Ident::new("__kamal_folded", Span::mixed_site());
-        let folds = match body.stmts.last_mut() {
-            Some(Stmt::Expr(tail, None)) => self.fold(tail, &folded),
-            _ => false,
-        };
+    /// Statements that run `body` unchanged (its `return`s and `?`s
+    /// included) inside a closure or an async block, then add the
+    /// healthcheck's routes to the router it built. The call goes through
+    /// `AppRouter` on the return type as written, so a type it does not
+    /// accept is one error on that type.
+    fn routes_after(&self, body: &Block, asyncness: bool, output: &Type) -> TokenStream {
+        let built = Ident::new("__kamal_app", Span::mixed_site());
         let (run, allow) = match asyncness {
             true => (quote!(async #body.await), None),
             false => (
-                quote!((|| -> #router #body)()),
+                quote!((|| -> #output #body)()),
                 Some(quote!(#[allow(clippy::redundant_closure_call)])),
             ),
         };
-        let outer = self.healthcheck();
-        let flag = folds.then(|| quote!(let mut #folded = false;));
-        let finish = match folds {
-            true => quote!(if #folded { #built } else { #built.layer(#outer) }),
-            false => quote!(#built.layer(#outer)),
-        };
+        let runtime = &self.runtime;
+        let healthcheck = self.configure(quote!(#runtime::healthcheck()), Span::call_site());
+        let add = quote_spanned!(output.span()=> <#output as #runtime::AppRouter>::add_healthcheck);
         quote! {
-            #flag
             #allow
-            let #built: #router = #run;
-            #finish
+            let #built: #output = #run;
+            #add(#built, #healthcheck)
         }
     }
 
-    /// Joins the healthcheck to the `.layer(x)` call `tail` ends with, if it
-    /// ends with one, and sets `flag` once that router is built.
-    fn fold(&self, tail: &mut Expr, flag: &Ident) -> bool {
-        let Some(layer) = last_layer(tail) else {
-            return false;
-        };
-        let outer = self.healthcheck();
-        *layer = parse_quote!(#outer.around(#layer));
-        let value = Ident::new("__kamal_tail", Span::mixed_site());
-        *tail = parse_quote!({
-            let #value = #tail;
-            #flag = true;
-            #value
-        });
-        true
-    }
-
-    /// The healthcheck the macro adds itself.
-    fn healthcheck(&self) -> TokenStream {
-        self.configure(quote!(::axum_kamal::healthcheck()), Span::call_site())
-    }
-
-    /// A `HealthcheckLayer` answering at the macro's path, with its options.
-    fn configure(&self, layer: TokenStream, span: Span) -> TokenStream {
-        let path = &self.args.path.value;
-        let mut layer =
-            quote_spanned!(span=> ::axum_kamal::HealthcheckLayer::with_path(#layer, #path));
+    /// Compile-time checks of the paths given, with the runtime's own rules;
+    /// each failure is reported on the argument, in the runtime's words.
+    fn path_checks(&self) -> TokenStream {
+        let given = self.args.path.iter().chain(&self.args.liveness);
+        let mut checks: Vec<TokenStream> = given
+            .map(|path| {
+                let expr = &path.expr;
+                self.const_check(path.span(), quote!(check_path(#expr)))
+            })
+            .collect();
         if let Some(liveness) = &self.args.liveness {
-            let liveness = &liveness.value;
+            let span = liveness.span();
+            let runtime = respan(&self.runtime, span);
+            let readiness = match &self.args.path {
+                Some(path) => path.expr.to_token_stream(),
+                None => quote_spanned!(span=> #runtime::DEFAULT_PATH),
+            };
+            let expr = &liveness.expr;
+            checks.push(self.const_check(span, quote!(check_distinct(#readiness, #expr))));
+        }
+        quote!(#(#checks)*)
+    }
+
+    /// A const item that fails to compile, at `span`, when `check` (a
+    /// function of the runtime's `__private` module) returns a problem.
+    fn const_check(&self, span: Span, check: TokenStream) -> TokenStream {
+        let runtime = respan(&self.runtime, span);
+        quote_spanned! {span=>
+            const _: () = if let ::core::result::Result::Err(problem) =
+                #runtime::__private::#check
+            {
+                ::core::panic!("{}", problem)
+            };
+        }
+    }
+
+    /// A `HealthcheckLayer` answering at the macro's paths, with its options.
+    fn configure(&self, layer: TokenStream, span: Span) -> TokenStream {
+        let runtime = &self.runtime;
+        let mut layer = layer;
+        if let Some(path) = &self.args.path {
+            let path = &path.expr;
+            layer = quote_spanned!(span=> #runtime::HealthcheckLayer::with_path(#layer, #path));
+        }
+        if let Some(liveness) = &self.args.liveness {
+            let liveness = &liveness.expr;
             layer = quote_spanned!(span=> #layer.liveness(#liveness));
         }
         if self.args.health.is_some() {
@@ -147,25 +179,23 @@ impl<'a> Emit<'a> {
     }
 }
 
-/// The layer of the `.layer(x)` call a tail expression ends with, bar
-/// `.with_state(..)`: the user's outermost layer on that path.
-fn last_layer(tail: &mut Expr) -> Option<&mut Expr> {
-    match tail {
-        Expr::MethodCall(call) => match call.method.to_string().as_str() {
-            "with_state" => last_layer(&mut call.receiver),
-            "layer" if call.turbofish.is_none() && call.args.len() == 1 => call.args.first_mut(),
-            _ => None,
-        },
-        Expr::Paren(inner) => last_layer(&mut inner.expr),
-        Expr::Group(inner) => last_layer(&mut inner.expr),
-        _ => None,
-    }
+/// `tokens` with every span set to `span`: a compile error about the code
+/// they are part of then points at `span`.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }
 
 impl VisitMut for Emit<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
-            Expr::Call(call) if reader::is_healthcheck_call(call) => {
+            Expr::Call(call) if reader::is_healthcheck_call(call, &self.args.crate_name()) => {
                 let configured = self.configure(call.to_token_stream(), call.span());
                 *expr = parse_quote!(#configured);
             }

@@ -8,14 +8,16 @@ mod ctxt;
 mod expand;
 #[cfg(test)]
 mod fuzz;
+mod krate;
 mod model;
 mod reader;
 mod valid;
 
 use proc_macro::TokenStream;
 
-/// Places the Kamal healthcheck ahead of every layer of the axum `Router` the
-/// annotated function builds. See the `axum-kamal` crate for the full guide.
+/// Adds the Kamal healthcheck to the axum `Router` the annotated function
+/// builds, where none of its layers runs for the probe. See the `axum-kamal`
+/// crate for the full guide.
 #[proc_macro_attribute]
 pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::kamal_app(args.into(), item.into()).into()

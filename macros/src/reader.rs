@@ -15,9 +15,10 @@ use crate::ctxt::Location;
 use crate::model::{App, Layer, Returned, Router, Step};
 
 /// Whether `call` is `healthcheck()`, `axum_kamal::healthcheck()` or
-/// `::axum_kamal::healthcheck()`: the user's explicit placement of the
-/// healthcheck layer. A function of the user's own with another path is not.
-pub fn is_healthcheck_call(call: &ExprCall) -> bool {
+/// `::axum_kamal::healthcheck()` (or the same through the name given with
+/// `crate = ".."`): the user's explicit placement of the healthcheck layer.
+/// A function of the user's own with another path is not.
+pub fn is_healthcheck_call(call: &ExprCall, crate_name: &str) -> bool {
     let Expr::Path(func) = &*call.func else {
         return false;
     };
@@ -29,21 +30,17 @@ pub fn is_healthcheck_call(call: &ExprCall) -> bool {
         .collect();
     call.args.is_empty()
         && func.qself.is_none()
-        && matches!(
-            segments
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .as_slice(),
-            ["healthcheck"] | ["axum_kamal", "healthcheck"]
-        )
-}
-
-fn is_healthcheck(expr: &Expr) -> bool {
-    matches!(expr, Expr::Call(call) if is_healthcheck_call(call))
+        && match segments.as_slice() {
+            [name] => name == "healthcheck",
+            [krate, name] => {
+                name == "healthcheck" && (krate == "axum_kamal" || krate == crate_name)
+            }
+            _ => false,
+        }
 }
 
 pub fn read(block: &Block, overrides: Overrides) -> App {
+    let crate_name = overrides.crate_name;
     let mut reader = Reader {
         overrides,
         bindings: HashMap::new(),
@@ -51,7 +48,10 @@ pub fn read(block: &Block, overrides: Overrides) -> App {
         returned: Vec::new(),
     };
     reader.block(block);
-    let mut calls = HealthcheckCalls::default();
+    let mut calls = HealthcheckCalls {
+        spans: Vec::new(),
+        crate_name,
+    };
     calls.visit_block(block);
     App {
         returned: reader.returned,
@@ -253,14 +253,6 @@ impl Reader<'_> {
             Expr::MethodCall(call) if call.method == "clone" => {
                 self.stack(&call.receiver, group, in_builder)
             }
-            // `healthcheck().around(x)`: the healthcheck, then `x`'s layers.
-            Expr::MethodCall(call) if call.method == "around" && is_healthcheck(&call.receiver) => {
-                let mut stack = self.stack(&call.receiver, group, in_builder);
-                if let Some(inner) = call.args.first() {
-                    stack.extend(self.stack(inner, group, in_builder));
-                }
-                stack
-            }
             Expr::MethodCall(call) if chain_root_is(&call.receiver, "ServiceBuilder") => {
                 // ServiceBuilder: the receiver's layers run first, top to bottom.
                 let mut stack = self.stack(&call.receiver, group, true);
@@ -294,7 +286,10 @@ impl Reader<'_> {
             Expr::Paren(inner) => self.stack(&inner.expr, group, in_builder),
             Expr::Group(inner) => self.stack(&inner.expr, group, in_builder),
             Expr::Reference(inner) => self.stack(&inner.expr, group, in_builder),
-            _ => vec![self.layer(seen(expr), Location::of(expr), group, in_builder)],
+            _ => {
+                let seen = seen(expr, self.overrides.crate_name);
+                vec![self.layer(seen, Location::of(expr), group, in_builder)]
+            }
         }
     }
 
@@ -325,24 +320,24 @@ fn answers_get(expr: &Expr) -> bool {
 }
 
 /// Names one layer expression by what it is built from.
-fn seen(expr: &Expr) -> Seen {
+fn seen(expr: &Expr, crate_name: &str) -> Seen {
     match expr {
-        Expr::Call(call) if is_healthcheck_call(call) => Seen::Healthcheck,
+        Expr::Call(call) if is_healthcheck_call(call, crate_name) => Seen::Healthcheck,
         Expr::Call(call) => match &*call.func {
             Expr::Path(func) => seen_call(&func.path, call),
             _ => Seen::Opaque,
         },
         // `CorsLayer::new().allow_origin(..)`, `AuthManagerLayerBuilder::new(..).build()`.
-        Expr::MethodCall(call) => seen(&call.receiver),
+        Expr::MethodCall(call) => seen(&call.receiver, crate_name),
         Expr::Struct(literal) => type_named(&literal.path).unwrap_or(Seen::Opaque),
         Expr::Path(path) => type_named(&path.path).unwrap_or(Seen::Opaque),
         Expr::Macro(mac) => match mac.mac.path.segments.last() {
             Some(segment) => Seen::Macro(segment.ident.clone()),
             None => Seen::Opaque,
         },
-        Expr::Paren(inner) => seen(&inner.expr),
-        Expr::Group(inner) => seen(&inner.expr),
-        Expr::Reference(inner) => seen(&inner.expr),
+        Expr::Paren(inner) => seen(&inner.expr, crate_name),
+        Expr::Group(inner) => seen(&inner.expr, crate_name),
+        Expr::Reference(inner) => seen(&inner.expr, crate_name),
         _ => Seen::Opaque,
     }
 }
@@ -522,14 +517,14 @@ fn bound_names(pat: &Pat) -> Vec<String> {
 }
 
 /// Every `healthcheck()` call, wherever it is (closures included).
-#[derive(Default)]
-struct HealthcheckCalls {
+struct HealthcheckCalls<'a> {
     spans: Vec<Location>,
+    crate_name: &'a str,
 }
 
-impl<'ast> Visit<'ast> for HealthcheckCalls {
+impl<'ast> Visit<'ast> for HealthcheckCalls<'_> {
     fn visit_expr_call(&mut self, call: &'ast ExprCall) {
-        if is_healthcheck_call(call) {
+        if is_healthcheck_call(call, self.crate_name) {
             self.spans.push(Location::of(call));
         }
         visit::visit_expr_call(self, call);

@@ -8,28 +8,33 @@ use crate::ctxt::{Errors, Location};
 use crate::model::{App, Layer, Returned, Router, Step};
 
 pub fn check(app: &App, args: &Args, errors: &mut Errors) {
-    let health_paths = std::iter::once(("healthcheck", "path", &args.path)).chain(
-        args.liveness
-            .iter()
-            .map(|liveness| ("liveness", "liveness", liveness)),
-    );
+    // A path given as a constant is checked by the expansion, not read here.
+    let readiness = args
+        .path_literal()
+        .map(|path| ("healthcheck", "path", path));
+    let liveness = args
+        .liveness
+        .as_ref()
+        .and_then(|liveness| liveness.literal.as_deref())
+        .map(|path| ("liveness", "liveness", path));
+    let health_paths = readiness.into_iter().chain(liveness);
     for returned in &app.returned {
-        for (kind, argument, health) in health_paths.clone() {
-            routes_at(&returned.router, "", &health.value, &mut |span| {
+        for (kind, argument, path) in health_paths.clone() {
+            routes_at(&returned.router, "", path, &mut |span| {
                 errors.at(
                     span,
                     format!(
-                        "`{path}` is the {kind} path of #[kamal_app]: it answers GET and HEAD there before \
-                         any layer runs, so this route would never see them (a route for other methods only, \
-                         such as `post(..)`, is fine)\n\
-                         help: remove the route, or choose another path with #[kamal_app({argument} = \"..\")]",
-                        path = health.value
+                        "`{path}` is the {kind} path of #[kamal_app], which answers GET and HEAD there itself, \
+                         so this route would never see them (a route for other methods only, such as \
+                         `post(..)`, is fine)\n\
+                         help: remove the route, or choose another path with #[kamal_app({argument} = \"..\")]"
                     ),
                 );
             });
         }
         if app.places_healthcheck() {
-            check_order(returned, app, &args.path.value, errors);
+            // With a constant path, trace a path no route of the function claims.
+            check_order(returned, app, args.path_literal().unwrap_or(""), errors);
         }
     }
 }

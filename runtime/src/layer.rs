@@ -134,11 +134,13 @@ impl HealthcheckLayer {
     ///
     /// # Panics
     ///
-    /// Panics if `path` is not a plain absolute path: it must start with `/`
-    /// and must not contain `?`, `#`, `{`, `}`, `*`, whitespace, control or
-    /// non-ASCII characters, an empty segment (`//`) or a `.`/`..` segment.
+    /// Panics if `path` is not a plain absolute path: it must start with `/`,
+    /// hold only the characters RFC 3986 allows in a path (letters, digits,
+    /// `-._~!$&'()+,;=:@%/`; no `*`, `?`, `#`, `{`, `}`, whitespace, control
+    /// or non-ASCII characters) and no empty (`//`), `.` or `..` segment.
     /// Such a path could never equal a request's path, so it is a
-    /// configuration bug.
+    /// configuration bug. `#[kamal_app]` checks the same rules at compile
+    /// time.
     ///
     /// ```
     /// let layer = axum_kamal::HealthcheckLayer::new("/healthz");
@@ -261,10 +263,10 @@ impl Default for HealthcheckLayer {
 }
 
 impl<S> Layer<S> for HealthcheckLayer {
-    type Service = Healthcheck<S>;
+    type Service = HealthcheckService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Healthcheck {
+        HealthcheckService {
             inner,
             config: self.config.clone(),
         }
@@ -308,7 +310,7 @@ impl Config {
         }
     }
 
-    fn liveness(&self) -> Option<&str> {
+    pub(crate) fn liveness(&self) -> Option<&str> {
         match self {
             Config::Literal(_) => None,
             Config::Shared(settings) => settings.liveness.as_deref(),
@@ -369,9 +371,8 @@ pub(crate) enum Route {
     Liveness,
 }
 
-/// How a probe is answered: the part of the response futures of
-/// [`Healthcheck`] and [`HealthcheckAroundService`](crate::HealthcheckAroundService)
-/// that is not the inner service's.
+/// How a probe is answered: the part of [`HealthcheckFuture`] that is not
+/// the inner service's, and the whole answer of the health routes.
 pub(crate) enum ProbeAnswer {
     /// The plain `200 OK`, built when polled, without a body for `HEAD`.
     Healthy { head: bool },
@@ -392,40 +393,95 @@ impl ProbeAnswer {
 
 /// `path`, or a panic with a clear message unless it is a plain absolute path.
 fn valid_path(path: Cow<'static, str>) -> Cow<'static, str> {
-    if let Err(reason) = check_path(&path) {
-        panic!("axum-kamal: invalid healthcheck path {path:?}: {reason}");
+    if let Err(problem) = check_path(&path) {
+        panic!("{problem}, not {path:?}");
     }
     path
 }
 
-fn check_path(path: &str) -> Result<(), &'static str> {
-    if !path.starts_with('/') {
-        return Err("it must start with `/`");
+/// The rules every health path follows, at run time ([`HealthcheckLayer`])
+/// and at compile time (`#[kamal_app]`'s const assertions): one plain
+/// absolute path, matched byte for byte, made of the characters RFC 3986
+/// allows in a path (`pchar` and `/`) but `*`.
+pub(crate) const fn check_path(path: &str) -> Result<(), &'static str> {
+    let bytes = path.as_bytes();
+    if bytes.is_empty() || bytes[0] != b'/' {
+        return Err("axum-kamal: a health path must start with `/`");
     }
-    for c in path.chars() {
-        match c {
-            '?' => return Err("it must not contain `?` (the query is ignored when matching)"),
-            '#' => return Err("it must not contain `#`"),
-            '{' | '}' | '*' => {
-                return Err(
-                    "it must not contain `{`, `}` or `*` (it is an exact path, not a route pattern)",
-                );
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        let problem = match byte {
+            b'?' => {
+                "axum-kamal: a health path holds no query (`?`); the healthcheck ignores queries"
             }
-            c if c.is_whitespace() => return Err("it must not contain whitespace"),
-            c if c.is_control() => return Err("it must not contain control characters"),
-            c if !c.is_ascii() => {
-                return Err("it must be ASCII (percent-encode other characters)");
+            b'#' => {
+                "axum-kamal: a health path holds no fragment (`#`); it is never sent to the server"
             }
-            _ => {}
+            b'{' | b'}' => {
+                "axum-kamal: a health path is one exact path; captures like `{id}` match many"
+            }
+            b'*' => "axum-kamal: a health path is one exact path; wildcards (`*`) match many",
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
+                "axum-kamal: a health path must not contain whitespace"
+            }
+            0x80.. => "axum-kamal: a health path must be ASCII; percent-encode other characters",
+            b'/' if i > 0 && bytes[i - 1] == b'/' => {
+                "axum-kamal: a health path must not contain `//` (an empty segment)"
+            }
+            b'.' if is_dot_segment(bytes, i) => {
+                "axum-kamal: a health path must not contain `.` or `..` segments"
+            }
+            _ if is_path_byte(byte) => "",
+            _ => {
+                "axum-kamal: a health path may only hold the characters of a URL path (RFC 3986); \
+                 percent-encode the others"
+            }
+        };
+        if !problem.is_empty() {
+            return Err(problem);
         }
-    }
-    if path.contains("//") {
-        return Err("it must not contain `//` (empty segment)");
-    }
-    if path[1..].split('/').any(|seg| seg == "." || seg == "..") {
-        return Err("it must not contain `.` or `..` segments");
+        i += 1;
     }
     Ok(())
+}
+
+/// Whether the `.` at `i` begins a `.` or `..` segment.
+const fn is_dot_segment(bytes: &[u8], i: usize) -> bool {
+    if bytes[i - 1] != b'/' {
+        return false;
+    }
+    ends_segment(bytes, i + 1) || (bytes[i + 1] == b'.' && ends_segment(bytes, i + 2))
+}
+
+/// Whether a segment ends at `j`: the end of the path or a `/`.
+const fn ends_segment(bytes: &[u8], j: usize) -> bool {
+    j == bytes.len() || bytes[j] == b'/'
+}
+
+/// RFC 3986 `pchar` (unreserved, sub-delims, `:`, `@`, `%`) and `/`, less `*`.
+const fn is_path_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric()
+        || matches!(
+            byte,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'%'
+                | b'/'
+        )
 }
 
 /// Tower [`Service`] produced by [`HealthcheckLayer`]: answers probes itself
@@ -436,18 +492,18 @@ fn check_path(path: &str) -> Result<(), &'static str> {
 /// ready).
 ///
 /// ```
-/// use axum_kamal::{Healthcheck, HealthcheckLayer};
+/// use axum_kamal::{HealthcheckLayer, HealthcheckService};
 /// use tower_layer::Layer;
 ///
-/// let svc: Healthcheck<()> = HealthcheckLayer::new("/up").layer(());
+/// let svc: HealthcheckService<()> = HealthcheckLayer::new("/up").layer(());
 /// ```
 #[derive(Clone, Debug)]
-pub struct Healthcheck<S> {
+pub struct HealthcheckService<S> {
     inner: S,
     config: Config,
 }
 
-impl<S> Healthcheck<S> {
+impl<S> HealthcheckService<S> {
     /// The path answered by this service.
     ///
     /// ```
@@ -470,6 +526,19 @@ impl<S> Healthcheck<S> {
         &self.inner
     }
 
+    /// A mutable reference to the wrapped service.
+    ///
+    /// ```
+    /// use tower_layer::Layer;
+    ///
+    /// let mut svc = axum_kamal::healthcheck().layer(7);
+    /// *svc.get_mut() += 1;
+    /// assert_eq!(svc.into_inner(), 8);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
     /// Consumes the healthcheck service, returning the wrapped service.
     ///
     /// ```
@@ -482,14 +551,14 @@ impl<S> Healthcheck<S> {
     }
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Healthcheck<S>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for HealthcheckService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     ResBody: From<Bytes>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResBody>;
+    type Future = HealthcheckFuture<S::Future, ResBody>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
@@ -505,7 +574,7 @@ where
                 answer: self.config.answer(route, req),
             },
         };
-        ResponseFuture {
+        HealthcheckFuture {
             kind,
             body: PhantomData,
         }
@@ -513,7 +582,7 @@ where
 }
 
 pin_project! {
-    /// Response future of [`Healthcheck`]: the inner service's future
+    /// Response future of [`HealthcheckService`]: the inner service's future
     /// (pass-through, polled in place, never boxed), the plain `200 OK`
     /// (built when polled), or (probes running [`Health`] checks only) a
     /// boxed check run. It is no larger than the inner future needs, since
@@ -521,7 +590,7 @@ pin_project! {
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use axum_kamal::ResponseFuture;
+    /// use axum_kamal::HealthcheckFuture;
     /// use bytes::Bytes;
     /// use http::{Request, Response};
     /// use std::convert::Infallible;
@@ -535,7 +604,7 @@ pin_project! {
     /// assert_eq!(res.body(), "OK");
     /// # });
     /// ```
-    pub struct ResponseFuture<F, B> {
+    pub struct HealthcheckFuture<F, B> {
         #[pin]
         kind: Kind<F>,
         body: PhantomData<fn() -> B>,
@@ -550,19 +619,19 @@ pin_project! {
     }
 }
 
-impl<F, B> fmt::Debug for ResponseFuture<F, B> {
+impl<F, B> fmt::Debug for HealthcheckFuture<F, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match &self.kind {
             Kind::Inner { .. } => "Inner",
             Kind::Probe { .. } => "Probe",
         };
-        f.debug_struct("ResponseFuture")
+        f.debug_struct("HealthcheckFuture")
             .field("kind", &kind)
             .finish_non_exhaustive()
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F, B>
+impl<F, B, E> Future for HealthcheckFuture<F, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
     B: From<Bytes>,
@@ -603,7 +672,8 @@ mod tests {
     fn invalid_paths() {
         for p in [
             "", "up", " /up", "/up ", "/u p", "/up?x", "/up#x", "/{id}", "/up/*", "/*rest", "//up",
-            "/a//b", "/up\n", "/up\t", "/\u{0}", "/üp", "/./up", "/a/../b", "/a/..", "/.",
+            "/a//b", "/up\n", "/up\t", "/\u{0}", "/üp", "/./up", "/a/../b", "/a/..", "/.", "/a|b",
+            "/\"up\"", "/[up]", "/<up>", "/up^", "/up\\", "/`up`",
         ] {
             assert!(check_path(p).is_err(), "{p:?} should be rejected");
         }
@@ -632,7 +702,7 @@ mod tests {
         // axum boxes the future of every request: answering probes must not
         // make the box of an ordinary request larger than the inner future.
         type Inner = BoxFuture<'static, Result<Response<Bytes>, std::convert::Infallible>>;
-        let size = std::mem::size_of::<ResponseFuture<Inner, Bytes>>();
+        let size = std::mem::size_of::<HealthcheckFuture<Inner, Bytes>>();
         assert!(size <= std::mem::size_of::<Inner>() + 8, "{size} bytes");
     }
 

@@ -17,10 +17,10 @@
 //!
 //! # Quick start
 //!
-//! Put `#[kamal_app]` on the function that builds your router; the healthcheck
-//! becomes its outermost layer, whatever layers you add (joined to your last
-//! `.layer(..)` call with [`HealthcheckLayer::around`], so it adds no route
-//! level):
+//! Put `#[kamal_app]` on the function that builds your router: it adds the
+//! healthcheck's routes to the router your function returns, after all its
+//! layers, so none of them runs for the probe and no other request pays for
+//! it ([`HealthcheckLayer::add_to`]):
 //!
 //! ```
 //! use axum::{Router, middleware, routing::get};
@@ -123,24 +123,57 @@
 //! `HEAD`). Every other request reaches your app unchanged, at zero cost.
 #![deny(missing_docs)]
 
-mod around;
 mod health;
 mod layer;
 mod response;
+mod route;
 mod shutdown;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-/// Attribute for the function that builds your `axum::Router`: makes
-/// [`HealthcheckLayer`] the outermost layer of the returned router, joined to
-/// the function's last `.layer(x)` call as `healthcheck().around(x)` when it
-/// ends with one.
+/// Attribute for the function that builds your `axum::Router`: adds the
+/// healthcheck's routes to the router it returns, after every layer written
+/// in it ([`HealthcheckLayer::add_to`]), or configures the `healthcheck()`
+/// calls you placed yourself.
 ///
 /// See the [crate documentation](crate) for a quick start.
 pub use axum_kamal_macros::kamal_app;
 
-pub use around::{HealthcheckAround, HealthcheckAroundFuture, HealthcheckAroundService};
 pub use health::Health;
-pub use layer::{DEFAULT_PATH, Healthcheck, HealthcheckLayer, ResponseFuture, healthcheck};
+pub use layer::{
+    DEFAULT_PATH, HealthcheckFuture, HealthcheckLayer, HealthcheckService, healthcheck,
+};
 pub use response::health_response;
+pub use route::AppRouter;
 pub use shutdown::ShutdownHandle;
+
+/// What `#[kamal_app]`'s expansion calls; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    /// The problem with a health path given to `#[kamal_app]`, checked at
+    /// compile time with the rules
+    /// [`HealthcheckLayer::new`](crate::HealthcheckLayer::new) applies at
+    /// run time.
+    pub const fn check_path(path: &str) -> Result<(), &'static str> {
+        crate::layer::check_path(path)
+    }
+
+    /// The problem when the liveness path equals the readiness path.
+    pub const fn check_distinct(readiness: &str, liveness: &str) -> Result<(), &'static str> {
+        let (a, b) = (readiness.as_bytes(), liveness.as_bytes());
+        if a.len() != b.len() {
+            return Ok(());
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return Ok(());
+            }
+            i += 1;
+        }
+        Err(
+            "axum-kamal: `liveness` must differ from the readiness `path`: liveness answers \
+             without running the checks that readiness runs",
+        )
+    }
+}

@@ -619,7 +619,7 @@ fn with_path_onto_liveness_panics() {
 }
 
 #[test]
-#[should_panic(expected = "invalid healthcheck path \"livez\"")]
+#[should_panic(expected = "must start with `/`, not \"livez\"")]
 fn liveness_path_is_validated() {
     let _ = healthcheck().liveness("livez");
 }

@@ -171,61 +171,65 @@ fn with_path_does_not_affect_clones() {
 }
 
 #[test]
-#[should_panic(expected = "invalid healthcheck path \"up\": it must start with `/`")]
+#[should_panic(expected = "axum-kamal: a health path must start with `/`, not \"up\"")]
 fn new_rejects_relative_path() {
     HealthcheckLayer::new("up");
 }
 
 #[test]
-#[should_panic(expected = "invalid healthcheck path \"\": it must start with `/`")]
+#[should_panic(expected = "axum-kamal: a health path must start with `/`, not \"\"")]
 fn new_rejects_empty_path() {
     HealthcheckLayer::new("");
 }
 
 #[test]
-#[should_panic(expected = "invalid healthcheck path \"/up?x=1\": it must not contain `?`")]
+#[should_panic(
+    expected = "a health path holds no query (`?`); the healthcheck ignores queries, not \"/up?x=1\""
+)]
 fn new_rejects_query() {
     HealthcheckLayer::new("/up?x=1");
 }
 
 #[test]
-#[should_panic(expected = "invalid healthcheck path \"/up#top\": it must not contain `#`")]
+#[should_panic(
+    expected = "a health path holds no fragment (`#`); it is never sent to the server, not \"/up#top\""
+)]
 fn new_rejects_fragment() {
     HealthcheckLayer::new("/up#top");
 }
 
 #[test]
-#[should_panic(expected = "it must not contain whitespace")]
+#[should_panic(expected = "a health path must not contain whitespace")]
 fn new_rejects_whitespace() {
     HealthcheckLayer::new("/u p");
 }
 
 #[test]
-#[should_panic(expected = "it must not contain `{`, `}` or `*`")]
+#[should_panic(expected = "captures like `{id}` match many")]
 fn new_rejects_route_params() {
     HealthcheckLayer::new("/{id}");
 }
 
 #[test]
-#[should_panic(expected = "it must not contain `{`, `}` or `*`")]
+#[should_panic(expected = "wildcards (`*`) match many")]
 fn new_rejects_wildcard() {
     HealthcheckLayer::new("/up/*");
 }
 
 #[test]
-#[should_panic(expected = "it must not contain `//`")]
+#[should_panic(expected = "a health path must not contain `//`")]
 fn new_rejects_empty_segment() {
     HealthcheckLayer::new("//up");
 }
 
 #[test]
-#[should_panic(expected = "invalid healthcheck path \"up\"")]
+#[should_panic(expected = "must start with `/`, not \"up\"")]
 fn with_path_validates() {
     let _ = healthcheck().with_path("up");
 }
 
 #[test]
-#[should_panic(expected = "it must not contain `//`")]
+#[should_panic(expected = "a health path must not contain `//`")]
 fn with_path_rejects_double_slash() {
     let _ = healthcheck().with_path("/a//b");
 }
@@ -340,14 +344,6 @@ fn services_and_futures_are_send_sync_and_cheap_to_clone() {
     let fut = tower::Service::call(
         &mut svc,
         Request::get("/up").body(axum::body::Body::empty()).unwrap(),
-    );
-    assert_send(&fut);
-
-    let mut around = healthcheck().around(()).layer(axum::Router::<()>::new());
-    assert_send_sync(&around);
-    let fut = tower::Service::call(
-        &mut around,
-        Request::get("/").body(axum::body::Body::empty()).unwrap(),
     );
     assert_send(&fut);
 }

@@ -3,9 +3,11 @@
 //! ratios of `BENCHMARKS.md`):
 //!
 //! - `pass_through`: an ordinary, authorized request through a realistic app
-//!   (host validation, HTTPS redirect, bearer auth) with `#[kamal_app]`
-//!   (`kamal`) and without it (`plain`), and what the macro emitted before
-//!   it joined the healthcheck to the app's last `.layer(..)` (`wrapped`);
+//!   (host validation, HTTPS redirect, bearer auth) in five shapes of
+//!   function body (`apps::SHAPES`), each with `#[kamal_app]` (`kamal`,
+//!   `let_bound`, …) and without it (`plain`, `let_bound_plain`, …), and the
+//!   app with one more `.layer(healthcheck())` (`wrapped`, the expansion
+//!   before the health routes);
 //!   `plain_again`, a second `plain` measured last, gives the A/A ratio: how
 //!   far two identical apps measured this way differ, the resolution of the
 //!   other ratios;
@@ -39,7 +41,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use apps::{app, now, ordinary, probe, send, served};
+use apps::{SHAPES, app, now, ordinary, probe, send, served};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -61,21 +63,24 @@ fn read(response: Response) -> (StatusCode, String) {
 }
 
 fn pass_through(c: &mut Criterion) {
-    let [kamal, plain, wrapped, plain_again] = ["kamal", "plain", "wrapped", "plain"].map(app);
-    for app in [&kamal, &plain, &wrapped, &plain_again] {
+    let [wrapped, plain_again] = ["wrapped", "plain"].map(app);
+    let mut apps: Vec<(&str, Router)> = Vec::new();
+    for (_, with, without) in SHAPES {
+        apps.push((without, app(without)));
+        apps.push((with, app(with)));
+    }
+    apps.push(("wrapped", wrapped));
+    apps.push(("plain_again", plain_again));
+    for (name, app) in &apps {
         assert_eq!(
             read(send(app, ordinary())),
-            (StatusCode::OK, "hello".into())
+            (StatusCode::OK, "hello".into()),
+            "{name}"
         );
     }
     let mut group = c.benchmark_group("pass_through");
-    for (name, app) in [
-        ("plain", &plain),
-        ("kamal", &kamal),
-        ("wrapped", &wrapped),
-        ("plain_again", &plain_again),
-    ] {
-        group.bench_function(name, |b| {
+    for (name, app) in &apps {
+        group.bench_function(*name, |b| {
             b.iter_batched(ordinary, |r| send(app, r), BatchSize::SmallInput);
         });
     }

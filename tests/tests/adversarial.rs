@@ -74,6 +74,9 @@ enum Expect {
     /// hyper refused the request itself with this status, then closed the
     /// connection.
     Refused(u16),
+    /// Another method at the health path: axum's `405` with
+    /// `Allow: GET,HEAD`, from the health route, never a `2xx`.
+    MethodNotAllowed,
 }
 
 /// Tries to parse one response at the start of `buf`; `Some((response,
@@ -218,6 +221,12 @@ fn check_outcome(case: &str, outcome: &Outcome, expect: Expect) -> Result<(), St
             Ok(())
         }
         Expect::Refused(status) => fail(&format!("{status} from hyper and close")),
+        Expect::MethodNotAllowed
+            if first.is_some_and(|r| r.status == 405 && r.header("allow") == Some("GET,HEAD")) =>
+        {
+            Ok(())
+        }
+        Expect::MethodNotAllowed => fail("405 with `Allow: GET,HEAD`"),
     }
 }
 
@@ -342,10 +351,11 @@ async fn path_variants_are_ordinary_requests() {
     run_corpus(cases).await;
 }
 
-/// Only `GET` and `HEAD` are probes; the method is case-sensitive, so `get`
-/// is an extension method and an ordinary request.
+/// Only `GET` and `HEAD` are probes; every other method at the health path
+/// gets axum's `405` with `Allow: GET,HEAD`, whatever the `Host`. The method
+/// is case-sensitive, so `get` is an extension method, not a probe.
 #[tokio::test]
-async fn other_methods_on_the_health_path_are_ordinary_requests() {
+async fn other_methods_on_the_health_path_are_not_allowed() {
     let mut cases = Vec::new();
     for method in [
         "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "get", "Head", "BREW",
@@ -353,12 +363,12 @@ async fn other_methods_on_the_health_path_are_ordinary_requests() {
         cases.push((
             format!("{method} /up (container host)"),
             probe_like(method, "/up"),
-            Expect::NotHealth(400),
+            Expect::MethodNotAllowed,
         ));
         cases.push((
             format!("{method} /up (allowed host)"),
             allowed(method, "/up"),
-            Expect::NotHealth(404),
+            Expect::MethodNotAllowed,
         ));
     }
     run_corpus(cases).await;
@@ -412,7 +422,8 @@ async fn absolute_form_targets_match_on_path_only() {
     run_corpus(cases).await;
 }
 
-/// `OPTIONS *` and `CONNECT` reach the app like any other request.
+/// `OPTIONS *` and `CONNECT` reach the app like any other request, but at
+/// the health path, where `CONNECT` is one more method that is not allowed.
 #[tokio::test]
 async fn asterisk_and_connect_targets_are_ordinary_requests() {
     let cases = vec![
@@ -445,12 +456,12 @@ async fn asterisk_and_connect_targets_are_ordinary_requests() {
         (
             "CONNECT /up (container host)".to_owned(),
             probe_like("CONNECT", "/up"),
-            Expect::NotHealth(400),
+            Expect::MethodNotAllowed,
         ),
         (
             "CONNECT /up (allowed host)".to_owned(),
             allowed("CONNECT", "/up"),
-            Expect::NotHealth(404),
+            Expect::MethodNotAllowed,
         ),
     ];
     run_corpus(cases).await;
@@ -583,10 +594,13 @@ async fn h2c_exchange(addr: SocketAddr, method: &str, path: &str, authority: &st
 /// HPACK static table (200 = 0x88, 400 = 0x8c, 404 = 0x8d).
 fn h2_status(frames: &[Frame]) -> Option<u16> {
     let (_, _, _, block) = frames.iter().find(|f| f.0 == 0x1)?;
-    match block.first()? {
-        0x88 => Some(200),
-        0x8c => Some(400),
-        0x8d => Some(404),
+    match block.as_slice() {
+        // Indexed fields of HPACK's static table (RFC 7541, Appendix A).
+        [0x88, ..] => Some(200),
+        [0x8c, ..] => Some(400),
+        [0x8d, ..] => Some(404),
+        // `:status` (name index 8) with a literal value, indexed: Huffman "405" (Appendix B).
+        [0x48, 0x83, 0x68, 0x0d, 0xff, ..] => Some(405),
         _ => None,
     }
 }
@@ -601,7 +615,8 @@ fn h2_body(frames: &[Frame]) -> Vec<u8> {
 
 /// `axum::serve` also speaks HTTP/2 with prior knowledge (h2c), through
 /// hyper-util's auto builder. The same rule holds there: `GET`/`HEAD` on
-/// exactly `/up` is answered, near misses reach the app.
+/// exactly `/up` is answered, near misses reach the app, other methods at
+/// `/up` get `405`.
 #[tokio::test]
 async fn h2c_prior_knowledge_follows_the_same_rule() {
     let server = quickstart().await;
@@ -621,7 +636,7 @@ async fn h2c_prior_knowledge_follows_the_same_rule() {
         assert_ne!(h2_body(&miss), b"OK");
     }
     let post = h2c_exchange(addr, "POST", "/up", "localhost").await;
-    assert_eq!(h2_status(&post), Some(404), "{post:?}");
+    assert_eq!(h2_status(&post), Some(405), "{post:?}");
     assert_still_up(addr, "h2c exchanges").await;
 }
 

@@ -11,8 +11,8 @@ use axum::http::{Method, StatusCode};
 use axum::routing::{get, post};
 use axum_kamal::kamal_app;
 use axum_kamal_tests::{
-    assert_healthy, assert_healthy_head, host_validation, kamal_probe, request, require_bearer,
-    send, with_header,
+    assert_healthy, assert_healthy_head, assert_method_not_allowed, host_validation, kamal_probe,
+    request, require_bearer, send, with_header,
 };
 use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
@@ -78,8 +78,7 @@ fn route_layer() -> Router {
 async fn route_layer_guarded_routes() {
     let app = route_layer();
     assert_probe_answered_and_app_guarded(&app, StatusCode::UNAUTHORIZED).await;
-    let post = send(&app, kamal_probe(Method::POST, "/up")).await;
-    assert_eq!(post.status, StatusCode::NOT_FOUND, "{post:?}");
+    assert_method_not_allowed(&send(&app, kamal_probe(Method::POST, "/up")).await);
     let mut authorized_post = authorized("/deploys");
     *authorized_post.method_mut() = Method::POST;
     assert_eq!(send(&app, authorized_post).await.text(), "deploy recorded");
@@ -270,8 +269,7 @@ struct Api {
 }
 
 impl Api {
-    #[kamal_app]
-    fn router(&self) -> Router {
+    fn routes(&self) -> Router {
         Router::new()
             .route("/", get(home))
             .layer(require_bearer(&self.token))
@@ -279,9 +277,29 @@ impl Api {
     }
 
     #[kamal_app]
-    async fn into_router(self) -> Router {
-        self.router()
+    fn router(&self) -> Router {
+        self.routes()
     }
+
+    #[kamal_app]
+    async fn into_router(self) -> Router {
+        self.routes()
+    }
+}
+
+/// A router from one `#[kamal_app]` function given to another gets the
+/// health routes twice: it fails when built, with a message that says so.
+#[test]
+#[should_panic(expected = "axum-kamal: cannot add the healthcheck's GET and HEAD route at \"/up\"")]
+fn nested_kamal_apps_fail_at_startup() {
+    #[kamal_app]
+    fn outer() -> Router {
+        Api {
+            token: TOKEN.to_owned(),
+        }
+        .router()
+    }
+    let _ = outer();
 }
 
 #[tokio::test]

@@ -6,8 +6,9 @@ use axum::Router;
 use axum::http::{Method, StatusCode};
 use axum_kamal_examples::{AllowedHosts, Config, app, app_without_healthcheck};
 use axum_kamal_tests::{
-    CONTAINER_HOST, assert_healthy, assert_healthy_head, assert_unchanged, kamal_probe,
-    ordinary_requests, request, send, with_header,
+    CONTAINER_HOST, NON_PROBE_METHODS, assert_healthy, assert_healthy_head,
+    assert_method_not_allowed, assert_unchanged, kamal_probe, ordinary_requests, request, send,
+    with_header,
 };
 use tower_allowed_hosts::matcher::Matcher;
 
@@ -75,13 +76,19 @@ async fn public_traffic_is_served() {
 }
 
 #[tokio::test]
-async fn near_misses_and_other_methods_are_ordinary_requests() {
+async fn near_misses_are_ordinary_requests_and_other_methods_not_allowed() {
     let (with, without) = twins(&public_config());
     for request in ordinary_requests(PUBLIC_HOST) {
         let reply = send(&with, request).await;
         assert!(!reply.status.is_success(), "{reply:?}");
     }
     assert_unchanged(&with, &without, || ordinary_requests(PUBLIC_HOST)).await;
+    for method in NON_PROBE_METHODS {
+        for path in ["/up", "/livez"] {
+            let reply = send(&with, kamal_probe(method.clone(), path)).await;
+            assert_method_not_allowed(&reply);
+        }
+    }
 }
 
 #[tokio::test]

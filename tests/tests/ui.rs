@@ -15,8 +15,8 @@ fn ui() {
 }
 
 /// Every misordered case (`ui/fail/order_*.rs`), fixed the way its error
-/// suggests: drop the explicit `healthcheck()` (keeping the layer of a
-/// `healthcheck().around(..)`) and let `#[kamal_app]` place it. Each must then
+/// suggests: drop the explicit `healthcheck()` and let `#[kamal_app]` place
+/// it. Each must then
 /// compile, so the corpus never fails for another reason.
 fn fixed_order_cases() -> Vec<PathBuf> {
     let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui");
@@ -41,7 +41,6 @@ fn fixed_order_cases() -> Vec<PathBuf> {
         let without_explicit = source
             .replace(".route_layer(healthcheck())", "")
             .replace(".layer(healthcheck())", "")
-            .replace("healthcheck().around(", "(")
             .replace("{healthcheck, kamal_app}", "kamal_app")
             .replace("../support/mod.rs", support.to_str().expect("UTF-8 path"));
         let target = fixed_dir.join(format!("fixed_{name}"));

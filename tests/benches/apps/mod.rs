@@ -39,9 +39,27 @@ async fn item(axum::extract::Path(id): axum::extract::Path<u32>) -> String {
     format!("item {id}")
 }
 
+/// The app's guards: host validation runs first, then the HTTPS redirect,
+/// then bearer auth, then the routes.
+macro_rules! guarded {
+    ($routes:expr) => {
+        $routes
+            .layer(require_bearer(TOKEN))
+            .layer(from_fn(require_https))
+            .layer(host_validation(HOST))
+    };
+}
+
+/// The app's routes.
+fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/", get(|| async { "hello" }))
+        .route("/items/{id}", get(item))
+        .route("/about", get(|| async { "about" }))
+}
+
 axum_kamal_tests::kamal_twins!(pub kamal / plain {
-    /// A realistic app: host validation runs first, then the HTTPS
-    /// redirect, then bearer auth, then the routes.
+    /// A realistic app, ending with its last `.layer(..)` call.
     pub fn app() -> Router {
         Router::new()
             .route("/", get(|| async { "hello" }))
@@ -52,6 +70,59 @@ axum_kamal_tests::kamal_twins!(pub kamal / plain {
             .layer(host_validation(HOST))
     }
 });
+
+axum_kamal_tests::kamal_twins!(pub let_bound / let_bound_plain {
+    /// The same app bound with `let`, then returned.
+    #[allow(clippy::let_and_return)]
+    pub fn app() -> Router {
+        let app = guarded!(routes());
+        app
+    }
+});
+
+axum_kamal_tests::kamal_twins!(pub macro_body / macro_body_plain {
+    /// The same app built by a macro call.
+    pub fn app() -> Router {
+        guarded!(routes())
+    }
+});
+
+axum_kamal_tests::kamal_twins!(pub fallback_last / fallback_last_plain {
+    /// The same app with a fallback after the layers.
+    pub fn app() -> Router {
+        guarded!(routes()).fallback(|| async { StatusCode::NOT_FOUND })
+    }
+});
+
+/// The state of [`macro_state`]'s app.
+#[derive(Clone)]
+pub struct AppState;
+
+axum_kamal_tests::kamal_twins!(pub macro_state / macro_state_plain {
+    /// The same app built by a macro, then given its state.
+    pub fn app() -> Router {
+        guarded!(routes::<AppState>()).with_state(AppState)
+    }
+});
+
+/// The shapes of function body measured, each an app with `#[kamal_app]`
+/// named `<shape>` and the same app without it, `<shape>_plain` (`kamal`
+/// and `plain` for the first).
+pub const SHAPES: [(&str, &str, &str); 5] = [
+    ("ends with .layer(x)", "kamal", "plain"),
+    ("let app = ..; app", "let_bound", "let_bound_plain"),
+    ("a macro call", "macro_body", "macro_body_plain"),
+    (
+        ".fallback(..) after the layers",
+        "fallback_last",
+        "fallback_last_plain",
+    ),
+    (
+        "a macro, then .with_state(..)",
+        "macro_state",
+        "macro_state_plain",
+    ),
+];
 
 /// What an app without axum-kamal would write: an outermost `from_fn` that
 /// answers `GET`/`HEAD /up` itself.
@@ -65,16 +136,23 @@ async fn intercept_up(request: Request, next: Next) -> Response {
 
 /// The apps compared, by name, as `axum::serve` runs them:
 ///
-/// - `kamal`: the app with `#[kamal_app]`;
-/// - `plain`: the same app without it;
-/// - `wrapped`: what the macro emitted before it joined the healthcheck to
-///   the last `.layer(..)` call: `plain` plus one more
-///   `.layer(healthcheck())`, i.e. one more route level;
+/// - each of [`SHAPES`], with `#[kamal_app]` and without it;
+/// - `wrapped`: the expansion before 0.1's routes, in every shape but the
+///   first: `plain` plus one more `.layer(healthcheck())`, i.e. one more
+///   route level;
 /// - `from_fn`: `plain` behind a hand-written interceptor.
 pub fn app(name: &str) -> Router {
     let app = match name {
         "kamal" => kamal::app(),
         "plain" => plain::app(),
+        "let_bound" => let_bound::app(),
+        "let_bound_plain" => let_bound_plain::app(),
+        "macro_body" => macro_body::app(),
+        "macro_body_plain" => macro_body_plain::app(),
+        "fallback_last" => fallback_last::app(),
+        "fallback_last_plain" => fallback_last_plain::app(),
+        "macro_state" => macro_state::app(),
+        "macro_state_plain" => macro_state_plain::app(),
         "wrapped" => plain::app().layer(healthcheck()),
         "from_fn" => plain::app().layer(from_fn(intercept_up)),
         _ => panic!("no app named {name:?}"),

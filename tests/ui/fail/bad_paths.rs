@@ -1,8 +1,10 @@
-//! `path` must be a string literal holding a plain absolute path.
+//! Paths break the runtime's rules at compile time, literal or constant, each
+//! reported on the argument.
 use axum::Router;
 use axum_kamal::kamal_app;
 
-const HEALTH: &str = "/up";
+const RELATIVE: &str = "up";
+const LIVE: &str = "/live";
 
 #[kamal_app(path = "up")]
 fn relative() -> Router { Router::new() }
@@ -31,8 +33,11 @@ fn dot_segments() -> Router { Router::new() }
 #[kamal_app(path = "/héalth")]
 fn not_ascii() -> Router { Router::new() }
 
-#[kamal_app(path = HEALTH)]
-fn not_a_literal() -> Router { Router::new() }
+#[kamal_app(path = "/a|b")]
+fn not_a_path_char() -> Router { Router::new() }
+
+#[kamal_app(path = RELATIVE)]
+fn bad_constant() -> Router { Router::new() }
 
 #[kamal_app(liveness = "livez")]
 fn bad_liveness() -> Router { Router::new() }
@@ -40,7 +45,14 @@ fn bad_liveness() -> Router { Router::new() }
 #[kamal_app(path = "/healthz", liveness = "/healthz")]
 fn same_liveness() -> Router { Router::new() }
 
+#[kamal_app(path = LIVE, liveness = LIVE)]
+fn same_constant() -> Router { Router::new() }
+
+#[kamal_app(liveness = "/up")]
+fn liveness_on_the_default_path() -> Router { Router::new() }
+
 fn main() {
     let _ = (relative(), query(), fragment(), capture(), wildcard(), double_slash());
-    let _ = (whitespace(), dot_segments(), not_ascii(), not_a_literal(), bad_liveness(), same_liveness());
+    let _ = (whitespace(), dot_segments(), not_ascii(), not_a_path_char(), bad_constant());
+    let _ = (bad_liveness(), same_liveness(), same_constant(), liveness_on_the_default_path());
 }
