@@ -76,7 +76,7 @@ pub const HEALTH_SECRET_VAR: &str = "HEALTH_SECRET";
 pub const HEALTH_SECRET_HEADER: &str = "x-health-secret";
 
 /// The liveness path: `200 OK` without running checks, even while shutting
-/// down (must equal the literal in [`app`]'s `#[kamal_app(liveness = ..)]`).
+/// down ([`app`]'s `#[kamal_app(liveness = LIVENESS_PATH)]`).
 pub const LIVENESS_PATH: &str = "/livez";
 
 /// Name of the [`DATABASE_ADDR_VAR`] check in the JSON report and the logs.
@@ -363,7 +363,7 @@ macro_rules! quickstart_app {
 }
 
 quickstart_app! {
-    #[axum_kamal::kamal_app(health = readiness(config), liveness = "/livez")]
+    #[axum_kamal::kamal_app(health = readiness(config), liveness = LIVENESS_PATH)]
     /// The quickstart router: `GET /` and `GET /whoami` behind request
     /// tracing, host validation and the HTTPS redirect, with kamal-proxy's
     /// `GET /up` answered before any of them runs: `200 OK` when the

@@ -13,7 +13,7 @@
 //!
 //! An app that validates the `Host` header, redirects to HTTPS or requires
 //! authentication rejects that probe, and the deploy fails. This crate answers
-//! the probe in the outermost layer, before any of those run.
+//! the probe before any of those run.
 //!
 //! # Quick start
 //!
@@ -120,7 +120,11 @@
 //! `/up`), query ignored, is answered with [`health_response`]:
 //! `200 OK`, `content-type: text/plain; charset=utf-8`,
 //! `cache-control: no-store`, `content-length: 2`, body `OK` (empty for
-//! `HEAD`). Every other request reaches your app unchanged, at zero cost.
+//! `HEAD`). Every other path reaches your app unchanged, at zero cost. With
+//! `#[kamal_app]` (or [`HealthcheckLayer::add_to`]), other methods at the
+//! health path get axum's `405 Method Not Allowed` with `Allow: GET,HEAD`,
+//! unless your router has its own route there for them; with the layer
+//! placed yourself, they reach your app.
 #![deny(missing_docs)]
 
 mod health;
