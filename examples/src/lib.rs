@@ -27,6 +27,9 @@
 //! ([`Config::shutdown`]). `/livez` is a liveness path that always answers
 //! `200` while the process serves, and [`HEALTH_SECRET_VAR`] unlocks a JSON
 //! report on `/up` for requests carrying [`HEALTH_SECRET_HEADER`].
+//!
+//! [`postgres`] is a second app whose readiness runs `SELECT 1` on a real
+//! PostgreSQL server.
 
 use std::env;
 use std::fmt;
@@ -48,6 +51,8 @@ use tower_allowed_hosts::matcher::Matcher;
 use tower_allowed_hosts::{AllowedHostLayer, Host};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
+
+pub mod postgres;
 
 /// Environment variable holding the comma-separated allowed host names.
 pub const ALLOWED_HOSTS_VAR: &str = "ALLOWED_HOSTS";
