@@ -7,7 +7,7 @@ use quote::ToTokens;
 use syn::visit::Visit;
 use syn::{Item, ItemFn, ReturnType, Type, TypeImplTrait};
 
-use crate::ctxt::{Errors, Location};
+use crate::ctxt::{Diagnostics, Location};
 
 pub struct AppFn {
     pub item: ItemFn,
@@ -17,7 +17,7 @@ pub struct AppFn {
 
 impl AppFn {
     /// The function, or `None` after reporting why the item is not one `#[kamal_app]` accepts.
-    pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Option<AppFn> {
+    pub fn parse(tokens: TokenStream, errors: &mut Diagnostics) -> Option<AppFn> {
         let item = match syn::parse2::<Item>(tokens.clone()) {
             Ok(Item::Fn(item)) => item,
             _ => {

@@ -10,7 +10,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
 
-use crate::ctxt::Errors;
+use crate::ctxt::Diagnostics;
 
 /// kamal-proxy's default healthcheck path.
 pub const DEFAULT_PATH: &str = "/up";
@@ -48,7 +48,7 @@ impl HealthPath {
 }
 
 impl Args {
-    pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
+    pub fn parse(tokens: TokenStream, errors: &mut Diagnostics) -> Args {
         let mut args = Args::default();
         let parser = |input: ParseStream| {
             let mut seen = HashSet::new();

@@ -1,37 +1,51 @@
-//! Collects every error found while reading the attribute and the function, so
-//! that the user sees all of them in one build (after serde_derive's `Ctxt`).
+//! Collects every finding while reading the attribute and the function, so
+//! that the user sees all of them in one build (after serde_derive's `Ctxt`):
+//! errors, for what the macro knows, and warnings, for what it guesses.
 
 use std::collections::HashSet;
 use std::fmt::Display;
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::ToTokens;
+use quote::{ToTokens, quote, quote_spanned};
 
 #[derive(Default)]
-pub struct Errors {
+pub struct Diagnostics {
     errors: Vec<syn::Error>,
-    reported: HashSet<String>,
+    warnings: Vec<(Span, String)>,
+    /// Findings already reported, by the code they point at and their text:
+    /// a step shared by two returned routers is reported once.
+    reported: HashSet<(usize, String)>,
 }
 
-impl Errors {
+impl Diagnostics {
     pub fn push(&mut self, error: syn::Error) {
         self.errors.push(error);
     }
 
-    /// An error underlining `location`, once: a step shared by two returned
-    /// routers is reported once.
+    /// An error underlining `location`, once.
     pub fn at(&mut self, location: impl Into<Location>, message: impl Display) {
         let location = location.into();
-        if self
-            .reported
-            .insert(format!("{} {message}", location.key()))
-        {
+        let message = message.to_string();
+        if self.first_time(&location, &message) {
             self.push(syn::Error::new_spanned(location, message));
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.errors.is_empty()
+    /// A warning on `location`'s first token, once: a guess, which the user
+    /// may silence.
+    pub fn warn(&mut self, location: Location, message: impl Display) {
+        let message = message.to_string();
+        if self.first_time(&location, &message) {
+            self.warnings.push((location.first, message));
+        }
+    }
+
+    fn first_time(&mut self, location: &Location, message: &str) -> bool {
+        location.origin == 0 || self.reported.insert((location.origin, message.to_owned()))
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
     }
 
     /// All collected errors as one `syn::Error`, or `None` when there are none.
@@ -41,39 +55,72 @@ impl Errors {
             all
         })
     }
+
+    /// The warnings as code: stable Rust lets a procedural macro warn only
+    /// through a lint, so each is the use of a `#[deprecated]` item, spanned
+    /// on the code it is about.
+    pub fn warnings(&self) -> TokenStream {
+        let warnings = self.warnings.iter().map(|(span, message)| {
+            let name = Ident::new("KamalAppGuess", *span);
+            quote_spanned! {*span=>
+                const _: () = {
+                    #[deprecated(note = #message)]
+                    struct KamalAppGuess;
+                    let _ = #name;
+                };
+            }
+        });
+        quote!(#(#warnings)*)
+    }
 }
 
-/// A piece of the user's code an error underlines, from its first token to its
-/// last (a single `Span` only covers one token on stable Rust).
+/// A piece of the user's code a finding points at, from its first token to
+/// its last (a single `Span` only covers one token on stable Rust).
 #[derive(Clone, Copy, Debug)]
 pub struct Location {
     first: Span,
     last: Span,
+    /// The address of the syntax node it was read from, which identifies
+    /// it (spans have no equality); 0 for none.
+    origin: usize,
 }
 
 impl Location {
-    pub fn of(code: &impl ToTokens) -> Location {
+    pub fn of<T: ToTokens>(code: &T) -> Location {
         let mut tokens = code.to_token_stream().into_iter();
         let first = tokens
             .next()
             .map_or_else(Span::call_site, |token| token.span());
         let last = tokens.last().map_or(first, |token| token.span());
-        Location { first, last }
+        Location {
+            first,
+            last,
+            origin: std::ptr::from_ref(code).addr(),
+        }
     }
 
-    pub fn between(first: Span, last: Span) -> Location {
-        Location { first, last }
+    /// From `first` to `last`, inside the syntax node `origin`.
+    pub fn between<T>(first: Span, last: Span, origin: &T) -> Location {
+        Location {
+            first,
+            last,
+            origin: std::ptr::from_ref(origin).addr(),
+        }
     }
 
-    /// Identifies the piece of code: spans have no equality, their debug form does.
-    pub fn key(&self) -> String {
-        format!("{:?} {:?}", self.first, self.last)
+    /// Whether both were read from the same syntax node.
+    pub fn same_code(&self, other: &Location) -> bool {
+        self.origin != 0 && self.origin == other.origin
     }
 }
 
 impl From<Span> for Location {
     fn from(span: Span) -> Location {
-        Location::between(span, span)
+        Location {
+            first: span,
+            last: span,
+            origin: 0,
+        }
     }
 }
 

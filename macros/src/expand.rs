@@ -11,37 +11,31 @@ use syn::{Block, Expr, Ident, Type, parse_quote};
 
 use crate::ast::AppFn;
 use crate::attr::Args;
-use crate::classes::Overrides;
-use crate::ctxt::Errors;
+use crate::ctxt::Diagnostics;
 use crate::{krate, reader, valid};
 
 pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
+    let mut errors = Diagnostics::default();
     let args = Args::parse(args, &mut errors);
     let runtime = krate::runtime(args.krate.as_ref(), &mut errors);
     let Some(function) = AppFn::parse(item.clone(), &mut errors) else {
         return with_errors(item, &args, errors);
     };
-    let crate_name = args.crate_name();
-    let overrides = Overrides {
-        blocking: &args.blocking,
-        allow: &args.allow,
-        crate_name: &crate_name,
-    };
-    let app = reader::read(&function.item.block, overrides);
+    let app = reader::read(&function.item.block, &args.crate_name());
     valid::check(&app, &args, &mut errors);
-    if errors.is_empty() {
-        Emit::new(&args, runtime).function(function, app.places_healthcheck())
-    } else {
-        with_errors(item, &args, errors)
+    if errors.has_errors() {
+        return with_errors(item, &args, errors);
     }
+    let warnings = errors.warnings();
+    let function = Emit::new(&args, runtime).function(function, app.places_healthcheck());
+    quote!(#function #warnings)
 }
 
 /// The original item stays, so editors keep resolving it, next to the
 /// errors. The expressions of the arguments stay used in its body, so that
 /// nothing they alone name (a parameter, an import, a function) draws a
 /// warning of its own.
-fn with_errors(item: TokenStream, args: &Args, errors: Errors) -> TokenStream {
+fn with_errors(item: TokenStream, args: &Args, errors: Diagnostics) -> TokenStream {
     let errors = errors.into_error().map(|error| error.into_compile_error());
     let used = args
         .health

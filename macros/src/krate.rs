@@ -6,13 +6,13 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 
-use crate::ctxt::Errors;
+use crate::ctxt::Diagnostics;
 
 /// The package whose library the expansion calls.
 const PACKAGE: &str = "axum-kamal";
 
 /// The path to the runtime crate, after reporting a rename `crate = ..` misses.
-pub fn runtime(krate: Option<&syn::Path>, errors: &mut Errors) -> TokenStream {
+pub fn runtime(krate: Option<&syn::Path>, errors: &mut Diagnostics) -> TokenStream {
     if let Some(path) = krate {
         return path.to_token_stream();
     }

@@ -3,11 +3,11 @@
 
 mod ast;
 mod attr;
-mod classes;
 mod ctxt;
 mod expand;
 #[cfg(test)]
 mod fuzz;
+mod judge;
 mod krate;
 mod model;
 mod reader;

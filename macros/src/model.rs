@@ -1,11 +1,11 @@
 //! One plain description of what the annotated function builds: the router's
-//! steps in build order, and for each layer its span and class. The reader
-//! (`reader.rs`) fills it in, the checks (`valid.rs`) read it, and the
+//! steps in build order, and for each layer what was written. The reader
+//! (`reader.rs`) fills it in, the judge (`judge.rs`) says what each layer
+//! does to the probe, the checks (`valid.rs`) put the two together, and the
 //! expansion (`expand.rs`) uses it to choose where the healthcheck goes.
 
-use std::collections::HashSet;
+use proc_macro2::Ident;
 
-use crate::classes::{Class, Seen};
 use crate::ctxt::Location;
 
 /// A router as built by a chain of calls, in build order. What the reader
@@ -47,14 +47,60 @@ pub enum Step {
 /// One layer, in a stack listed in execution order (outermost first).
 #[derive(Clone, Debug)]
 pub struct Layer {
-    pub seen: Seen,
-    pub class: Class,
+    pub written: Written,
+    /// Where it runs: the layer expression, or the name in `.layer(name)`
+    /// for a layer bound with `let`.
     pub span: Location,
+    /// Where a layer bound with `let` was built, and the name it was bound to.
+    pub bound: Option<(Ident, Location)>,
     /// Layers written in one `.layer(..)` argument (a `ServiceBuilder`) share a group.
     pub group: usize,
     /// Whether it came from a `ServiceBuilder` (top-to-bottom) rather than
     /// a `Router::layer` chain (bottom-to-top): the fix is worded for that order.
     pub in_builder: bool,
+}
+
+/// A layer expression as written, before any judgement.
+#[derive(Clone, Debug)]
+pub enum Written {
+    /// `axum_kamal::healthcheck()`; `call` identifies the call (see [`App::explicit_healthchecks`]).
+    Healthcheck { call: Location },
+    /// `Type::constructor(..)`, `Type { .. }`, `Type` (constructor absent).
+    Type {
+        ty: Ident,
+        constructor: Option<Ident>,
+    },
+    /// A `ServiceBuilder` shorthand: `.rate_limit(..)`.
+    BuilderMethod(Ident),
+    /// `name!(..)`.
+    Macro(Ident),
+    /// One of axum's middleware constructors, `via`: `from_fn(name)`,
+    /// `from_fn_with_state(.., name)`, `map_request(name)`,
+    /// `from_extractor::<Name>()`, …; `name` is `None` for a closure or any
+    /// other expression.
+    Middleware { via: Ident, name: Option<Ident> },
+    /// A layer present only under a condition, `how` it is written
+    /// (`option_layer`, `Some`, `Either`, `if`), with each alternative that
+    /// may be present; an alternative the reader cannot see is [`Written::Opaque`].
+    Conditional {
+        how: &'static str,
+        alternatives: Vec<Written>,
+    },
+    /// Anything else: a helper's result (`name` is the helper), a closure, a
+    /// variable the reader cannot follow.
+    Opaque { name: Option<Ident> },
+}
+
+impl Written {
+    /// The name `blocking(..)` and `allow(..)` match against.
+    pub fn key(&self) -> Option<&Ident> {
+        match self {
+            Written::Type { ty, .. } => Some(ty),
+            Written::BuilderMethod(name) | Written::Macro(name) => Some(name),
+            Written::Middleware { name, .. } | Written::Opaque { name } => name.as_ref(),
+            Written::Healthcheck { .. } | Written::Conditional { .. } => None,
+        }
+    }
 }
 
 /// What the function returns: the routers it can return, and every
@@ -75,20 +121,20 @@ pub struct Returned {
 
 impl App {
     /// Whether the user placed `healthcheck()` themselves; otherwise the
-    /// expansion adds it as the outermost layer.
+    /// expansion adds the health routes.
     pub fn places_healthcheck(&self) -> bool {
         !self.explicit_healthchecks.is_empty()
     }
 
     /// Whether the model places every `healthcheck()` the function calls.
     pub fn sees_every_healthcheck(&self) -> bool {
-        let mut modelled = HashSet::new();
+        let mut modelled = Vec::new();
         for returned in &self.returned {
             returned.router.healthchecks(&mut modelled);
         }
         self.explicit_healthchecks
             .iter()
-            .all(|call| modelled.contains(&call.key()))
+            .all(|call| modelled.iter().any(|seen| seen.same_code(call)))
     }
 }
 
@@ -102,7 +148,7 @@ impl Router {
 
     /// Whether its steps place a `healthcheck()` layer.
     pub fn places_healthcheck(&self) -> bool {
-        let mut found = HashSet::new();
+        let mut found = Vec::new();
         self.healthchecks(&mut found);
         !found.is_empty()
     }
@@ -120,16 +166,16 @@ impl Router {
         })
     }
 
-    /// Collects the locations of the `healthcheck()` layers its steps place.
-    fn healthchecks(&self, found: &mut HashSet<String>) {
+    /// Collects the `healthcheck()` calls its steps place as layers.
+    fn healthchecks(&self, found: &mut Vec<Location>) {
         for step in &self.steps {
             match step {
-                Step::Layer { stack, .. } => found.extend(
-                    stack
-                        .iter()
-                        .filter(|layer| layer.class == Class::Healthcheck)
-                        .map(|layer| layer.span.key()),
-                ),
+                Step::Layer { stack, .. } => {
+                    found.extend(stack.iter().filter_map(|layer| match &layer.written {
+                        Written::Healthcheck { call } => Some(*call),
+                        _ => None,
+                    }))
+                }
                 Step::Merge { router, .. }
                 | Step::Nest {
                     router: Some(router),
@@ -138,5 +184,11 @@ impl Router {
                 _ => {}
             }
         }
+    }
+}
+
+impl Layer {
+    pub fn is_healthcheck(&self) -> bool {
+        matches!(self.written, Written::Healthcheck { .. })
     }
 }

@@ -4,15 +4,15 @@
 
 use std::collections::HashMap;
 
+use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{
     Block, Expr, ExprCall, ExprLit, ExprMethodCall, GenericArgument, Ident, Lit, Pat,
     PathArguments, Stmt, Type,
 };
 
-use crate::classes::{Overrides, Seen};
 use crate::ctxt::Location;
-use crate::model::{App, Layer, Returned, Router, Step};
+use crate::model::{App, Layer, Returned, Router, Step, Written};
 
 /// Whether `call` is `healthcheck()`, `axum_kamal::healthcheck()` or
 /// `::axum_kamal::healthcheck()` (or the same through the name given with
@@ -39,10 +39,11 @@ pub fn is_healthcheck_call(call: &ExprCall, crate_name: &str) -> bool {
         }
 }
 
-pub fn read(block: &Block, overrides: Overrides) -> App {
-    let crate_name = overrides.crate_name;
+/// Reads the function's body; `crate_name` is the runtime crate's name in
+/// it, for `name::healthcheck()`.
+pub fn read(block: &Block, crate_name: &str) -> App {
     let mut reader = Reader {
-        overrides,
+        crate_name,
         bindings: HashMap::new(),
         next_group: 0,
         returned: Vec::new(),
@@ -60,7 +61,7 @@ pub fn read(block: &Block, overrides: Overrides) -> App {
 }
 
 struct Reader<'a> {
-    overrides: Overrides<'a>,
+    crate_name: &'a str,
     /// What each `let` name holds, read both ways: a router or a layer stack.
     bindings: HashMap<String, Binding>,
     next_group: usize,
@@ -202,7 +203,8 @@ impl Reader<'_> {
     fn step(&mut self, call: &ExprMethodCall) -> Option<Step> {
         let arg = |index: usize| call.args.iter().nth(index);
         // `.fallback(handler)`, from the method name to the closing parenthesis.
-        let call_location = Location::between(call.method.span(), call.paren_token.span.close());
+        let call_location =
+            Location::between(call.method.span(), call.paren_token.span.close(), call);
         let literal_arg = |index: usize| arg(index).and_then(string_literal);
         let step = match call.method.to_string().as_str() {
             "route" | "route_service" => Step::Route {
@@ -241,13 +243,21 @@ impl Reader<'_> {
     /// The layers one `.layer(..)` argument adds, in execution order.
     fn stack(&mut self, expr: &Expr, group: usize, in_builder: bool) -> Vec<Layer> {
         if let Some(binding) = self.bound(expr) {
-            // Keep each layer's own span; it now runs wherever this `.layer(..)` puts it.
-            let regroup = |layer: &Layer| Layer {
+            // The layers now run where this `.layer(name)` puts them: point
+            // there, and remember where they were built.
+            let name = ident_of(expr).map(|name| Ident::new(&name, expr.span()));
+            let used = Location::of(expr);
+            let rebind = |layer: &Layer| Layer {
+                span: used,
+                bound: layer
+                    .bound
+                    .clone()
+                    .or_else(|| name.clone().map(|name| (name, layer.span))),
                 group,
                 in_builder: in_builder || layer.in_builder,
                 ..layer.clone()
             };
-            return binding.layers.iter().map(regroup).collect();
+            return binding.layers.iter().map(rebind).collect();
         }
         match expr {
             Expr::MethodCall(call) if call.method == "clone" => {
@@ -256,51 +266,203 @@ impl Reader<'_> {
             Expr::MethodCall(call) if chain_root_is(&call.receiver, "ServiceBuilder") => {
                 // ServiceBuilder: the receiver's layers run first, top to bottom.
                 let mut stack = self.stack(&call.receiver, group, true);
-                match call.method.to_string().as_str() {
-                    "layer" | "option_layer" => {
-                        if let Some(layer) = call.args.first() {
-                            stack.extend(self.stack(layer, group, true));
-                        }
+                let argument = call.args.first();
+                match (call.method.to_string().as_str(), argument) {
+                    ("layer", Some(layer)) => stack.extend(self.stack(layer, group, true)),
+                    ("option_layer", Some(layer)) => {
+                        let written = self.conditional("option_layer", layer);
+                        stack.push(self.layer(written, Location::of(layer), group, true));
                     }
-                    "into_inner" | "check_clone" | "check_service_clone" | "check_service" => {}
+                    ("into_inner" | "check_clone" | "check_service_clone" | "check_service", _) => {
+                    }
                     _ => {
-                        let location =
-                            Location::between(call.method.span(), call.paren_token.span.close());
-                        stack.push(self.layer(
-                            Seen::BuilderMethod(call.method.clone()),
-                            location,
-                            group,
-                            true,
-                        ));
+                        let location = Location::between(
+                            call.method.span(),
+                            call.paren_token.span.close(),
+                            call,
+                        );
+                        let written = Written::BuilderMethod(call.method.clone());
+                        stack.push(self.layer(written, location, group, true));
                     }
                 }
                 stack
             }
-            Expr::Call(call)
-                if last_ident(&call.func).is_some_and(|ident| ident == "Some")
-                    && call.args.len() == 1 =>
-            {
+            Expr::Call(call) if is_call_of(call, "Some") => {
                 self.stack(&call.args[0], group, in_builder)
             }
             Expr::Call(call) if is_service_builder_new(&call.func) => Vec::new(),
+            Expr::Path(path) if path.path.is_ident("None") => Vec::new(),
             Expr::Paren(inner) => self.stack(&inner.expr, group, in_builder),
             Expr::Group(inner) => self.stack(&inner.expr, group, in_builder),
             Expr::Reference(inner) => self.stack(&inner.expr, group, in_builder),
             _ => {
-                let seen = seen(expr, self.overrides.crate_name);
-                vec![self.layer(seen, Location::of(expr), group, in_builder)]
+                let written = self.written(expr);
+                vec![self.layer(written, Location::of(expr), group, in_builder)]
             }
         }
     }
 
-    fn layer(&self, seen: Seen, span: Location, group: usize, in_builder: bool) -> Layer {
+    fn layer(&self, written: Written, span: Location, group: usize, in_builder: bool) -> Layer {
         Layer {
-            class: self.overrides.classify(&seen),
-            seen,
+            written,
             span,
+            bound: None,
             group,
             in_builder,
         }
+    }
+
+    /// Names one layer expression by what it is built from.
+    fn written(&mut self, expr: &Expr) -> Written {
+        match expr {
+            Expr::Call(call) if is_healthcheck_call(call, self.crate_name) => {
+                Written::Healthcheck {
+                    call: Location::of(call),
+                }
+            }
+            Expr::Call(call) if is_call_of(call, "option_layer") => {
+                self.conditional("option_layer", &call.args[0])
+            }
+            Expr::Call(call) if either_variant(&call.func) && call.args.len() == 1 => {
+                self.conditional("Either", &call.args[0])
+            }
+            Expr::Call(call) => match &*call.func {
+                Expr::Path(func) => written_call(&func.path, call),
+                _ => Written::Opaque { name: None },
+            },
+            Expr::If(_) | Expr::Match(_) => Written::Conditional {
+                how: "if",
+                alternatives: branch_tails(expr)
+                    .into_iter()
+                    .flat_map(|tail| self.alternatives(tail))
+                    .collect(),
+            },
+            // `token.map(ValidateRequestHeaderLayer::bearer)`: an `Option` of a layer.
+            Expr::MethodCall(call)
+                if ["map", "then", "then_some", "and_then"]
+                    .contains(&call.method.to_string().as_str()) =>
+            {
+                Written::Conditional {
+                    how: "Option",
+                    alternatives: self.alternatives(expr),
+                }
+            }
+            // `CorsLayer::new().allow_origin(..)`, `AuthManagerLayerBuilder::new(..).build()`.
+            Expr::MethodCall(call) => self.written(&call.receiver),
+            Expr::Struct(literal) => {
+                type_named(&literal.path).unwrap_or(Written::Opaque { name: None })
+            }
+            Expr::Path(path) => type_named(&path.path).unwrap_or_else(|| Written::Opaque {
+                name: path
+                    .path
+                    .segments
+                    .last()
+                    .map(|segment| segment.ident.clone()),
+            }),
+            Expr::Macro(mac) => match mac.mac.path.segments.last() {
+                Some(segment) => Written::Macro(segment.ident.clone()),
+                None => Written::Opaque { name: None },
+            },
+            Expr::Paren(inner) => self.written(&inner.expr),
+            Expr::Group(inner) => self.written(&inner.expr),
+            Expr::Reference(inner) => self.written(&inner.expr),
+            Expr::Block(block) => match block.block.stmts.last() {
+                Some(Stmt::Expr(tail, None)) => self.written(tail),
+                _ => Written::Opaque { name: None },
+            },
+            _ => Written::Opaque { name: None },
+        }
+    }
+
+    /// A layer that may be absent: `option`, an `Option` of layers, or one
+    /// `Either` alternative, as the layers that may be present.
+    fn conditional(&mut self, how: &'static str, option: &Expr) -> Written {
+        Written::Conditional {
+            how,
+            alternatives: self.alternatives(option),
+        }
+    }
+
+    /// The layers an `Option` (or `Either`) expression may hold: `Some(x)`,
+    /// `opt.map(Layer::new)`, `opt.map(|t| layer)`, `flag.then(|| layer)`,
+    /// the branches of an `if`.
+    fn alternatives(&mut self, option: &Expr) -> Vec<Written> {
+        match option {
+            Expr::MethodCall(call)
+                if ["map", "then", "then_some", "and_then"]
+                    .contains(&call.method.to_string().as_str())
+                    && call.args.len() == 1 =>
+            {
+                self.alternatives(&call.args[0])
+            }
+            Expr::Closure(closure) => self.alternatives(&closure.body),
+            Expr::Call(call)
+                if is_call_of(call, "Some")
+                    || (either_variant(&call.func) && call.args.len() == 1) =>
+            {
+                self.alternatives(&call.args[0])
+            }
+            Expr::Path(path) if path.path.is_ident("None") => Vec::new(),
+            // `Layer::new` passed to `.map(..)`: the constructor itself.
+            Expr::Path(path) if constructor_path(&path.path).is_some() => {
+                constructor_path(&path.path).into_iter().collect()
+            }
+            Expr::If(_) | Expr::Match(_) | Expr::Block(_) => branch_tails(option)
+                .into_iter()
+                .flat_map(|tail| self.alternatives(tail))
+                .collect(),
+            Expr::Paren(inner) => self.alternatives(&inner.expr),
+            other => self
+                .stack(other, 0, false)
+                .into_iter()
+                .map(|layer| layer.written)
+                .collect(),
+        }
+    }
+}
+
+/// The value expressions of an `if`/`match`/block's branches.
+fn branch_tails(expr: &Expr) -> Vec<&Expr> {
+    fn block_tail(block: &Block) -> Vec<&Expr> {
+        match block.stmts.last() {
+            Some(Stmt::Expr(tail, None)) => vec![tail],
+            _ => Vec::new(),
+        }
+    }
+    match expr {
+        Expr::If(branch) => {
+            let mut tails = block_tail(&branch.then_branch);
+            if let Some((_, otherwise)) = &branch.else_branch {
+                tails.extend(branch_tails(otherwise));
+            }
+            tails
+        }
+        Expr::Match(matched) => matched.arms.iter().map(|arm| &*arm.body).collect(),
+        Expr::Block(block) => block_tail(&block.block),
+        other => vec![other],
+    }
+}
+
+/// `f(x)` where `f`'s last path segment is `name`, with one argument.
+fn is_call_of(call: &ExprCall, name: &str) -> bool {
+    last_ident(&call.func).is_some_and(|ident| ident == name) && call.args.len() == 1
+}
+
+/// `Either::Left`, `Either::Right`, `Either::A`, `Either::B`, or `Left`/`Right` alone.
+fn either_variant(func: &Expr) -> bool {
+    let Expr::Path(path) = func else { return false };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    match segments.as_slice() {
+        [.., either, variant] => {
+            either == "Either" && ["Left", "Right", "A", "B"].contains(&variant.as_str())
+        }
+        [variant] => variant == "Left" || variant == "Right",
+        _ => false,
     }
 }
 
@@ -319,70 +481,49 @@ fn answers_get(expr: &Expr) -> bool {
     }
 }
 
-/// Names one layer expression by what it is built from.
-fn seen(expr: &Expr, crate_name: &str) -> Seen {
-    match expr {
-        Expr::Call(call) if is_healthcheck_call(call, crate_name) => Seen::Healthcheck,
-        Expr::Call(call) => match &*call.func {
-            Expr::Path(func) => seen_call(&func.path, call),
-            _ => Seen::Opaque,
+/// A called path: one of axum's middleware constructors, a type's
+/// constructor, or a helper function.
+fn written_call(path: &syn::Path, call: &ExprCall) -> Written {
+    let Some(last) = path.segments.last() else {
+        return Written::Opaque { name: None };
+    };
+    let via = last.ident.clone();
+    match via.to_string().as_str() {
+        "from_fn"
+        | "from_fn_with_state"
+        | "map_request"
+        | "map_request_with_state"
+        | "map_response"
+        | "map_response_with_state" => Written::Middleware {
+            name: call.args.last().and_then(ident_of_path_expr),
+            via,
         },
-        // `CorsLayer::new().allow_origin(..)`, `AuthManagerLayerBuilder::new(..).build()`.
-        Expr::MethodCall(call) => seen(&call.receiver, crate_name),
-        Expr::Struct(literal) => type_named(&literal.path).unwrap_or(Seen::Opaque),
-        Expr::Path(path) => type_named(&path.path).unwrap_or(Seen::Opaque),
-        Expr::Macro(mac) => match mac.mac.path.segments.last() {
-            Some(segment) => Seen::Macro(segment.ident.clone()),
-            None => Seen::Opaque,
+        "from_extractor" | "from_extractor_with_state" => Written::Middleware {
+            name: first_type_argument(&last.arguments),
+            via,
         },
-        Expr::Paren(inner) => seen(&inner.expr, crate_name),
-        Expr::Group(inner) => seen(&inner.expr, crate_name),
-        Expr::Reference(inner) => seen(&inner.expr, crate_name),
-        _ => Seen::Opaque,
+        _ => constructor_path(path).unwrap_or(Written::Opaque { name: Some(via) }),
     }
 }
 
-fn seen_call(path: &syn::Path, call: &ExprCall) -> Seen {
-    let Some(last) = path.segments.last() else {
-        return Seen::Opaque;
-    };
-    match last.ident.to_string().as_str() {
-        "from_fn" | "from_fn_with_state" => match call.args.last().and_then(ident_of_path_expr) {
-            Some(name) => Seen::Middleware {
-                via: "from_fn",
-                name,
-            },
-            None => Seen::Opaque,
-        },
-        "from_extractor" | "from_extractor_with_state" => {
-            match first_type_argument(&last.arguments) {
-                Some(name) => Seen::Middleware {
-                    via: "from_extractor",
-                    name,
-                },
-                None => Seen::Opaque,
-            }
+/// `Type::constructor` or `Type`: the layer type a path builds, if it names one.
+fn constructor_path(path: &syn::Path) -> Option<Written> {
+    let segments: Vec<&Ident> = path.segments.iter().map(|segment| &segment.ident).collect();
+    match segments.as_slice() {
+        [.., ty, constructor] if is_type_name(ty) && !is_type_name(constructor) => {
+            Some(Written::Type {
+                ty: (*ty).clone(),
+                constructor: Some((*constructor).clone()),
+            })
         }
-        _ => {
-            let segments: Vec<&Ident> =
-                path.segments.iter().map(|segment| &segment.ident).collect();
-            match segments.as_slice() {
-                [.., ty, constructor] if is_type_name(ty) && !is_type_name(constructor) => {
-                    Seen::Type {
-                        ty: (*ty).clone(),
-                        constructor: Some((*constructor).clone()),
-                    }
-                }
-                _ => type_named(path).unwrap_or(Seen::Opaque),
-            }
-        }
+        _ => type_named(path),
     }
 }
 
 /// `Name` when the path's last segment is a type (CamelCase) name.
-fn type_named(path: &syn::Path) -> Option<Seen> {
+fn type_named(path: &syn::Path) -> Option<Written> {
     let ty = &path.segments.last()?.ident;
-    is_type_name(ty).then(|| Seen::Type {
+    is_type_name(ty).then(|| Written::Type {
         ty: ty.clone(),
         constructor: None,
     })

@@ -3,11 +3,11 @@
 //! before it and every step that routes the probe around it.
 
 use crate::attr::Args;
-use crate::classes::{Block, Class, Seen};
-use crate::ctxt::{Errors, Location};
-use crate::model::{App, Layer, Returned, Router, Step};
+use crate::ctxt::{Diagnostics, Location};
+use crate::judge::{Certainty, Overrides, Reason, Verdict, judge};
+use crate::model::{App, Layer, Returned, Router, Step, Written};
 
-pub fn check(app: &App, args: &Args, errors: &mut Errors) {
+pub fn check(app: &App, args: &Args, errors: &mut Diagnostics) {
     // A path given as a constant is checked by the expansion, not read here.
     let readiness = args
         .path_literal()
@@ -34,7 +34,12 @@ pub fn check(app: &App, args: &Args, errors: &mut Errors) {
         }
         if app.places_healthcheck() {
             // With a constant path, trace a path no route of the function claims.
-            check_order(returned, app, args.path_literal().unwrap_or(""), errors);
+            let overrides = Overrides {
+                blocking: &args.blocking,
+                allow: &args.allow,
+            };
+            let path = args.path_literal().unwrap_or("");
+            check_order(returned, app, path, &overrides, errors);
         }
     }
 }
@@ -76,7 +81,13 @@ fn join(prefix: &str, route: &str) -> String {
     }
 }
 
-fn check_order(returned: &Returned, app: &App, path: &str, errors: &mut Errors) {
+fn check_order(
+    returned: &Returned,
+    app: &App,
+    path: &str,
+    overrides: &Overrides,
+    errors: &mut Diagnostics,
+) {
     if !returned.router.places_healthcheck() {
         if returned.router.fully_seen() {
             errors.at(
@@ -94,16 +105,16 @@ fn check_order(returned: &Returned, app: &App, path: &str, errors: &mut Errors) 
         return;
     }
     let probe = Probe::trace(&returned.router, path, "");
-    match probe
-        .layers
-        .iter()
-        .position(|layer| layer.class == Class::Healthcheck)
-    {
+    match probe.layers.iter().position(|layer| layer.is_healthcheck()) {
         Some(healthcheck) => {
             let first = probe.layers[healthcheck];
             for layer in &probe.layers[..healthcheck] {
-                if let Class::Blocking(block) = layer.class {
-                    errors.at(layer.span, blocked_message(layer, block.probe_outcome(path), first));
+                if let Verdict::Blocks(reason, certainty) = judge(&layer.written, overrides) {
+                    let message = blocked_message(layer, reason, certainty, path, first);
+                    match certainty {
+                        Certainty::Known => errors.at(layer.span, message),
+                        Certainty::Guessed => errors.warn(layer.span, message),
+                    }
                 }
             }
         }
@@ -120,14 +131,23 @@ fn check_order(returned: &Returned, app: &App, path: &str, errors: &mut Errors) 
             ),
             None => {
                 for span in &app.explicit_healthchecks {
+                    let why = match routes_only(&returned.router, span) {
+                        true => {
+                            "`.route_layer()` wraps matched routes only, and the probe's route or fallback \
+                             is not one of them"
+                        }
+                        false => {
+                            "a healthcheck() on a nested or merged router wraps only that router's routes, \
+                             and the probe does not reach them"
+                        }
+                    };
                     errors.at(
                         *span,
                         format!(
                             "kamal-proxy's probe for `{path}` never passes this healthcheck(): it does not wrap \
                              the fallback or route that receives the probe\n\
-                             help: `.route_layer()` wraps matched routes only, and a fallback set elsewhere is not \
-                             wrapped by it; apply it with `.layer(healthcheck())` on the returned router, or drop it \
-                             and let #[kamal_app] place it"
+                             help: {why}; apply it with `.layer(healthcheck())` on the returned router, or drop \
+                             it and let #[kamal_app] answer first"
                         ),
                     );
                 }
@@ -137,25 +157,89 @@ fn check_order(returned: &Returned, app: &App, path: &str, errors: &mut Errors) 
     }
 }
 
-fn blocked_message(layer: &Layer, outcome: String, healthcheck: &Layer) -> String {
-    let name = layer.seen.display();
+fn blocked_message(
+    layer: &Layer,
+    reason: Reason,
+    certainty: Certainty,
+    path: &str,
+    healthcheck: &Layer,
+) -> String {
+    let name = display(&layer.written);
     let fix = if layer.in_builder && healthcheck.in_builder && layer.group == healthcheck.group {
         "ServiceBuilder layers run top-to-bottom: move `.layer(healthcheck())` above this layer in the builder"
     } else {
         ".layer() calls run bottom-to-top (the last call runs first): move `.layer(healthcheck())` below this one"
     };
-    let silence = match &layer.seen {
-        Seen::Middleware { name, .. } if layer.class != Class::Blocking(Block::Declared) => {
-            format!(
-                "\nnote: if `{name}` lets the probe through, say so with #[kamal_app(allow({name}))]"
-            )
-        }
+    let what = match (reason, certainty) {
+        (Reason::Unknown, _) => format!(
+            "`{name}` runs before the healthcheck, and #[kamal_app] cannot tell whether it lets \
+             kamal-proxy's probe through"
+        ),
+        (_, Certainty::Guessed) => format!(
+            "`{name}` runs before the healthcheck and, judging by its name, {}",
+            reason.outcome(path)
+        ),
+        (_, Certainty::Known) => format!(
+            "`{name}` runs before the healthcheck and {}",
+            reason.outcome(path)
+        ),
+    };
+    let bound = match &layer.bound {
+        Some((binding, _)) => format!(" (`{binding}` holds it)"),
+        None => String::new(),
+    };
+    let silence = match (layer.written.key(), reason) {
+        (Some(key), reason) if reason != Reason::Declared => format!(
+            "\nnote: if `{key}` lets the probe through, say so with #[kamal_app(allow({key}))]"
+        ),
         _ => String::new(),
     };
     format!(
-        "`{name}` runs before the healthcheck and {outcome} before the healthcheck can answer\n\
-         help: {fix}, or drop the explicit healthcheck() and let #[kamal_app] place it first{silence}"
+        "{what}{bound}\nhelp: {fix}, or drop the explicit healthcheck() and let #[kamal_app] answer \
+         first{silence}"
     )
+}
+
+/// A layer as messages name it: its constructor as written.
+fn display(written: &Written) -> String {
+    match written {
+        Written::Healthcheck { .. } => "healthcheck()".to_owned(),
+        Written::Type {
+            ty,
+            constructor: Some(constructor),
+        } => format!("{ty}::{constructor}"),
+        Written::Type { ty, .. } => ty.to_string(),
+        Written::BuilderMethod(method) => format!("ServiceBuilder::{method}"),
+        Written::Macro(name) => format!("{name}!"),
+        Written::Middleware { via, name } => {
+            let name = name
+                .as_ref()
+                .map_or_else(|| "..".to_owned(), ToString::to_string);
+            match via.to_string().as_str() {
+                "from_extractor" => format!("from_extractor::<{name}>()"),
+                "from_extractor_with_state" => {
+                    format!("from_extractor_with_state::<{name}, _>(..)")
+                }
+                via if via.ends_with("_with_state") => format!("{via}(.., {name})"),
+                via => format!("{via}({name})"),
+            }
+        }
+        Written::Conditional { how, alternatives } => {
+            let inner: Vec<String> = alternatives.iter().map(display).collect();
+            let inner = match inner.is_empty() {
+                true => "..".to_owned(),
+                false => inner.join(" | "),
+            };
+            match *how {
+                "option_layer" => format!("option_layer({inner})"),
+                "Either" => format!("Either({inner})"),
+                "Option" => format!("Option({inner})"),
+                _ => format!("if .. {{ {inner} }}"),
+            }
+        }
+        Written::Opaque { name: Some(name) } => format!("{name}(..)"),
+        Written::Opaque { name: None } => "this layer".to_owned(),
+    }
 }
 
 /// Where kamal-proxy's probe ends up in a router, and the layers it passes on the way.
@@ -174,6 +258,9 @@ struct Probe<'m> {
 enum Endpoint {
     DefaultFallback,
     CustomFallback,
+    /// A route or fallback of a merged router the reader cannot see: it
+    /// took the probe from the default fallback, whatever it holds.
+    Unseen,
     /// A route matching the path, ranked segment by segment as matchit does.
     Route(Vec<Segment>),
 }
@@ -227,6 +314,12 @@ impl<'m> Probe<'m> {
                     probe.join(other, Join::Merge, *span);
                 }
                 Step::Nest { prefix: None, .. } => probe.lose_sight(),
+                // A router nested where the probe never goes changes nothing, seen or not.
+                Step::Nest {
+                    prefix: Some(nested),
+                    router: Some(_),
+                    ..
+                } if !is_under(path, &join(prefix, nested)) => {}
                 Step::Nest {
                     prefix: Some(nested),
                     router: Some(router),
@@ -253,6 +346,13 @@ impl<'m> Probe<'m> {
     /// A route at `pattern` takes the probe if it matches more specifically.
     fn route(&mut self, pattern: &str, path: &str, span: Location) {
         match route_match(pattern, path) {
+            // An unseen route may be as specific: only an all-static match surely wins.
+            Match::Yes(rank)
+                if self.endpoint == Endpoint::Unseen
+                    && rank.iter().any(|segment| *segment != Segment::Static) =>
+            {
+                self.lose_sight();
+            }
             Match::Yes(rank) => {
                 let endpoint = Endpoint::Route(rank);
                 if endpoint > self.endpoint {
@@ -265,11 +365,7 @@ impl<'m> Probe<'m> {
     }
 
     fn move_to(&mut self, endpoint: Endpoint, layers: Vec<&'m Layer>, span: Location) {
-        if self
-            .layers
-            .iter()
-            .any(|layer| layer.class == Class::Healthcheck)
-        {
+        if self.layers.iter().any(|layer| layer.is_healthcheck()) {
             self.displaced_by = Some(span);
         }
         self.endpoint = endpoint;
@@ -282,7 +378,21 @@ impl<'m> Probe<'m> {
     /// and with it the layers that wrapped ours.
     fn join(&mut self, other: Probe<'m>, join: Join, span: Location) {
         if !other.certain {
-            self.lose_sight();
+            // Whatever a merged router holds, axum gives it the probe that
+            // only our default fallback would have answered.
+            if join == Join::Merge && self.endpoint == Endpoint::DefaultFallback {
+                self.move_to(Endpoint::Unseen, Vec::new(), span);
+            } else {
+                self.lose_sight();
+            }
+            return;
+        }
+        if self.endpoint == Endpoint::Unseen || other.endpoint == Endpoint::Unseen {
+            if join == Join::Merge && self.endpoint == Endpoint::DefaultFallback {
+                self.move_to(Endpoint::Unseen, other.layers, span);
+            } else {
+                self.lose_sight();
+            }
             return;
         }
         let takes_over = match (&self.endpoint, &other.endpoint) {
@@ -293,6 +403,8 @@ impl<'m> Probe<'m> {
             }
             (Endpoint::DefaultFallback, Endpoint::DefaultFallback) => join == Join::Merge,
             (Endpoint::CustomFallback, Endpoint::DefaultFallback) => false,
+            // Handled above.
+            (Endpoint::Unseen, _) | (_, Endpoint::Unseen) => false,
         };
         if takes_over {
             self.move_to(other.endpoint, other.layers, span);
@@ -355,6 +467,24 @@ fn is_capture(segment: &str) -> bool {
         && segment.starts_with('{')
         && segment.ends_with('}')
         && !segment[1..segment.len() - 1].contains(['{', '}'])
+}
+
+/// Whether the healthcheck `call` is placed by a `.route_layer(..)`.
+fn routes_only(router: &Router, call: &Location) -> bool {
+    router.steps.iter().any(|step| match step {
+        Step::Layer { stack, routes_only } => {
+            *routes_only
+                && stack.iter().any(|layer| {
+                    matches!(&layer.written, Written::Healthcheck { call: placed } if placed.same_code(call))
+                })
+        }
+        Step::Merge { router, .. }
+        | Step::Nest {
+            router: Some(router),
+            ..
+        } => routes_only(router, call),
+        _ => false,
+    })
 }
 
 /// Whether a router nested at `prefix` receives `path`.

@@ -1,4 +1,6 @@
-//! An async constructor with state and `from_fn_with_state`.
+//! An async constructor with state and `from_fn_with_state`. A guess from a name is a
+//! warning, denied here to snapshot it.
+#![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -1,4 +1,6 @@
-//! An HTTPS redirect written as `from_fn(require_https)` runs first.
+//! An HTTPS redirect written as `from_fn(require_https)` runs first. A guess from a name is a
+//! warning, denied here to snapshot it.
+#![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
 

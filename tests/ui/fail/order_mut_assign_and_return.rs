@@ -1,4 +1,6 @@
-//! Assignments to a `mut` router and an explicit `return`.
+//! Assignments to a `mut` router and an explicit `return`. A guess from a name is a
+//! warning, denied here to snapshot it.
+#![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
 
