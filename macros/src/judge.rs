@@ -138,7 +138,7 @@ pub fn judge(written: &Written, overrides: &Overrides) -> Verdict {
                 .max_by_key(severity)
                 .unwrap_or(Verdict::Passes);
         }
-        Written::Opaque { .. } => None,
+        Written::Helper(_) | Written::Opaque { .. } => None,
     };
     match effect {
         Some(Effect::Blocks(reason)) => Verdict::Blocks(reason, Certainty::Known),

@@ -86,8 +86,9 @@ pub enum Written {
         how: &'static str,
         alternatives: Vec<Written>,
     },
-    /// Anything else: a helper's result (`name` is the helper), a closure, a
-    /// variable the reader cannot follow.
+    /// The result of a helper function: `security_layers()`.
+    Helper(Ident),
+    /// Anything else: a variable the reader cannot follow (`name`), a closure.
     Opaque { name: Option<Ident> },
 }
 
@@ -96,7 +97,9 @@ impl Written {
     pub fn key(&self) -> Option<&Ident> {
         match self {
             Written::Type { ty, .. } => Some(ty),
-            Written::BuilderMethod(name) | Written::Macro(name) => Some(name),
+            Written::BuilderMethod(name) | Written::Macro(name) | Written::Helper(name) => {
+                Some(name)
+            }
             Written::Middleware { name, .. } | Written::Opaque { name } => name.as_ref(),
             Written::Healthcheck { .. } | Written::Conditional { .. } => None,
         }

@@ -502,7 +502,7 @@ fn written_call(path: &syn::Path, call: &ExprCall) -> Written {
             name: first_type_argument(&last.arguments),
             via,
         },
-        _ => constructor_path(path).unwrap_or(Written::Opaque { name: Some(via) }),
+        _ => constructor_path(path).unwrap_or(Written::Helper(via)),
     }
 }
 

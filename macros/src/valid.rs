@@ -188,8 +188,8 @@ fn blocked_message(
         Some((binding, _)) => format!(" (`{binding}` holds it)"),
         None => String::new(),
     };
-    let silence = match (layer.written.key(), reason) {
-        (Some(key), reason) if reason != Reason::Declared => format!(
+    let silence = match (layer.written.key(), certainty) {
+        (Some(key), Certainty::Guessed) => format!(
             "\nnote: if `{key}` lets the probe through, say so with #[kamal_app(allow({key}))]"
         ),
         _ => String::new(),
@@ -237,7 +237,8 @@ fn display(written: &Written) -> String {
                 _ => format!("if .. {{ {inner} }}"),
             }
         }
-        Written::Opaque { name: Some(name) } => format!("{name}(..)"),
+        Written::Helper(name) => format!("{name}(..)"),
+        Written::Opaque { name: Some(name) } => name.to_string(),
         Written::Opaque { name: None } => "this layer".to_owned(),
     }
 }

@@ -60,8 +60,51 @@ pub async fn tenant_guard(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+pub async fn enforce_tls(request: Request) -> Result<Request, StatusCode> {
+    Ok(request)
+}
+
+pub async fn redirect_to_canonical_host(request: Request, next: Next) -> Response {
+    next.run(request).await
+}
+
+pub async fn maintenance_mode(State(_): State<AppState>, request: Request, next: Next) -> Response {
+    next.run(request).await
+}
+
+pub async fn resolve_tenant(State(_): State<AppState>, request: Request, next: Next) -> Response {
+    next.run(request).await
+}
+
+pub async fn optional_auth(State(_): State<AppState>, request: Request, next: Next) -> Response {
+    next.run(request).await
+}
+
+pub async fn auth_context(request: Request, next: Next) -> Response {
+    next.run(request).await
+}
+
+pub async fn add_server_header(response: Response) -> Response {
+    response
+}
+
+pub async fn audit(request: Request, next: Next) -> Response {
+    next.run(request).await
+}
+
 /// An extractor whose name says it guards.
 pub struct RequireAuth;
+
+/// An extractor that needs the app's state, as admin checks do.
+pub struct AdminUser;
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(_: &mut Parts, _: &AppState) -> Result<Self, StatusCode> {
+        Err(StatusCode::UNAUTHORIZED)
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for RequireAuth {
     type Rejection = StatusCode;
