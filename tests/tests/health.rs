@@ -120,7 +120,7 @@ fn state_health(state: &AppState, log: &Log) -> Health {
 
 /// Explicit placement: `seen` counts every request, the probe included, and
 /// the health expression borrows `state`, which the body then moves.
-#[axum_kamal::kamal_app(health = state_health(&state, log), liveness = "/livez")]
+#[axum_kamal::kamal_app(health = state_health(&state, log), liveness = "/livez", allow(count))]
 fn placed_app(state: AppState, log: &Log, seen: Counter) -> Router {
     log.lock().unwrap().push("body");
     Router::new()

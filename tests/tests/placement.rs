@@ -93,7 +93,8 @@ async fn probes_never_reach_the_app_layers() {
     assert_eq!(counter.get(), 2);
 }
 
-#[kamal_app]
+// The counting and marking layers pass every request on: say so.
+#[kamal_app(allow(count, mark))]
 fn placed_in_router_layers(seen: &Seen) -> Router {
     Router::new()
         .route("/", get(home))
@@ -105,7 +106,7 @@ fn placed_in_router_layers(seen: &Seen) -> Router {
         .layer(mark(X_OUTER))
 }
 
-#[kamal_app]
+#[kamal_app(allow(count, mark))]
 fn placed_in_service_builder(seen: &Seen) -> Router {
     Router::new().route("/", get(home)).layer(
         ServiceBuilder::new()
@@ -156,7 +157,7 @@ async fn explicit_placement_inside_a_service_builder() {
     assert_explicit_placement(placed_in_service_builder, "/up").await;
 }
 
-#[kamal_app(path = "/healthz")]
+#[kamal_app(path = "/healthz", allow(count, mark))]
 fn placed_at_custom_path(seen: &Seen) -> Router {
     Router::new()
         .route("/", get(home))
