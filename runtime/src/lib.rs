@@ -114,6 +114,25 @@
 //! # });
 //! ```
 //!
+//! # Before serving: the preflight
+//!
+//! A layer added outside the annotated function (in `main`, around the
+//! returned router) runs before the healthcheck, and no compile-time check
+//! sees it. One line before `axum::serve` sends kamal-proxy's and the
+//! kubelet's probes to the exact service you serve and fails with what
+//! answered instead, and the fix ([`preflight()`], [`Preflight`]):
+//!
+//! ```no_run
+//! # use axum::Router;
+//! # #[axum_kamal::kamal_app]
+//! # fn app() -> Router { Router::new() }
+//! # async fn run() -> std::io::Result<()> {
+//! let app = app();
+//! axum_kamal::preflight(&app).await?;
+//! axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await?, app).await
+//! # }
+//! ```
+//!
 //! # What is answered
 //!
 //! `GET` or `HEAD` on exactly the configured path (default [`DEFAULT_PATH`],
@@ -126,6 +145,8 @@
 mod around;
 mod health;
 mod layer;
+mod preflight;
+mod probe;
 mod response;
 mod shutdown;
 #[cfg(feature = "testing")]
@@ -142,5 +163,7 @@ pub use axum_kamal_macros::kamal_app;
 pub use around::{HealthcheckAround, HealthcheckAroundFuture, HealthcheckAroundService};
 pub use health::Health;
 pub use layer::{DEFAULT_PATH, Healthcheck, HealthcheckLayer, ResponseFuture, healthcheck};
+pub use preflight::{Preflight, PreflightError, preflight};
+pub use probe::{Orchestrator, ProbeFailure};
 pub use response::health_response;
 pub use shutdown::ShutdownHandle;
