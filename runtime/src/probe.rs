@@ -365,15 +365,19 @@ impl Hop {
             Some(location) if is_followed_redirect(answer.status) => location,
             _ => return Ok(None),
         };
-        let redirects = self.orchestrator.redirects();
-        if redirects == Redirects::None {
-            return Ok(None);
+        match self.orchestrator.redirects() {
+            Redirects::None => return Ok(None),
+            // The kubelet's redirect checker sees the next URL, whatever its
+            // scheme, before any connection is made.
+            Redirects::SameHostName
+                if authority(location)
+                    .is_some_and(|other| host_name(&other) != host_name(&self.host)) =>
+            {
+                return Ok(None);
+            }
+            Redirects::SameHostName | Redirects::Any => {}
         }
-        let next = self.redirect(location)?;
-        if redirects == Redirects::SameHostName && host_name(&next.host) != host_name(&self.host) {
-            return Ok(None);
-        }
-        Ok(Some(next))
+        self.redirect(location).map(Some)
     }
 
     /// The request Go's client makes for `location`, answered to this one.
@@ -454,6 +458,15 @@ impl Hop {
         }
         builder.body(Body::empty())
     }
+}
+
+/// The `host:port` an absolute or scheme-relative `location` names.
+fn authority(location: &str) -> Option<String> {
+    let rest = match scheme(location) {
+        Some(s) => &location[s.len() + 1..],
+        None => location,
+    };
+    split_authority(rest).map(|(authority, _)| authority)
 }
 
 /// `host:port` → `host`, `[::1]:80` → `[::1]`.
@@ -717,6 +730,12 @@ mod tests {
         assert!(
             first
                 .follow(&answer("http://example.com/x"))
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            first
+                .follow(&answer("https://example.com/up"))
                 .unwrap()
                 .is_none()
         );
