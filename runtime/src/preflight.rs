@@ -225,8 +225,9 @@ impl Preflight {
 /// in front of it answered. Its message says what answered, and the fix.
 ///
 /// Converts into an [`io::Error`] (kind `Other`), so `?` works in a `main`
-/// returning `std::io::Result<()>`.
-#[derive(Clone, Debug)]
+/// returning `std::io::Result<()>`. Its `Debug` is its message, so what
+/// Rust prints when `main` returns it is readable.
+#[derive(Clone)]
 pub struct PreflightError {
     orchestrator: Orchestrator,
     request: Hop,
@@ -343,6 +344,13 @@ impl fmt::Display for PreflightError {
              axum_kamal::healthcheck() the outermost layer of the service you serve \
              (its last .layer(..) call, or the first layer of a ServiceBuilder)",
         )
+    }
+}
+
+impl fmt::Debug for PreflightError {
+    /// The same as `Display`: `main` prints an error it returns with `Debug`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

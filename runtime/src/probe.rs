@@ -58,9 +58,12 @@ pub enum Orchestrator {
     /// address and port, healthy when the status matches the matcher
     /// (default `200`), `HealthCheckTimeoutSeconds` 5 and
     /// `HealthCheckIntervalSeconds` 30 by default, the connection closed
-    /// after each check; its access logs name the user agent
-    /// `ELB-HealthChecker/2.0`). A redirect is a status like any other: it
-    /// is compared with the matcher, never followed.
+    /// after each check). AWS documents the settings, not the request's
+    /// headers: the `User-Agent: ELB-HealthChecker/2.0` and `Connection:
+    /// close` modelled here are what targets log and what AWS re:Post
+    /// answers describe, `Host` is the target's address and port. A redirect
+    /// is a status like any other: it is compared with the matcher, never
+    /// followed.
     AwsAlb,
     /// A Dockerfile `HEALTHCHECK CMD curl -f http://localhost:<port><path>`
     /// (Dockerfile reference, `HEALTHCHECK`: exit status 0 is healthy,

@@ -114,11 +114,10 @@ async fn bearer_auth_in_main_fails_the_preflight() {
     assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
     assert_eq!(error.failure(), None);
     assert_fix_given(&error);
-    assert!(
-        error
-            .to_string()
-            .contains("401 Unauthorized answered instead")
-    );
+    // The README's quick start shows this error as `main` prints it.
+    let printed = format!("Error: {:?}", io::Error::from(error));
+    let readme = include_str!("../../README.md");
+    assert!(readme.contains(&printed), "README shows: {printed}");
     let unauthorized = Err(ProbeFailure::Status(StatusCode::UNAUTHORIZED));
     assert_eq!(
         over_tcp(served()).await,
@@ -266,6 +265,11 @@ async fn main_can_use_the_question_mark_on_io_result() {
     }
     let error = main_like(Router::new()).await.unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::Other);
+    // What Rust prints when main returns it: the message, not the internals.
+    assert_eq!(
+        format!("{error:?}"),
+        format!("Custom {{ kind: Other, error: {error} }}")
+    );
     assert!(
         error.to_string().contains("404 Not Found answered instead"),
         "{error}"
