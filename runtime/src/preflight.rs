@@ -42,7 +42,8 @@ use crate::probe::{Hop, MAX_REDIRECTS, Orchestrator, ProbeFailure, follow, send_
 /// `content-length`). Anything else — a `400` from host validation, a `401`
 /// from auth, a redirect to HTTPS, a `404`, even a `200` of another shape —
 /// fails with a [`PreflightError`] that says what answered and how to fix
-/// it. The probes run your readiness checks once.
+/// it. The probes run your readiness checks once, on the Tokio runtime
+/// (with its timer, as `#[tokio::main]` gives) that runs `main`.
 ///
 /// # Errors
 /// If a probe does not reach the healthcheck.

@@ -18,10 +18,16 @@ use axum_kamal::testing::{ProbeFailure, Prober};
 use axum_kamal::{HealthcheckLayer, Orchestrator, Preflight, PreflightError, preflight};
 use axum_kamal_examples::{Config, app, redirect_to_https};
 use axum_kamal_tests::{TestServer, host_validation, require_bearer};
-use http::StatusCode;
+use http::header::HeaderName;
+use http::{HeaderValue, StatusCode};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower::make::Shared;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 /// The quickstart as deployed: only the public host allowed, HTTPS forced.
 fn production() -> Config {
@@ -179,6 +185,31 @@ async fn a_tower_service_around_the_router_is_checked_too() {
         .layer(require_bearer("secret"))
         .service(app(&production()));
     preflight(&fixed).await.unwrap();
+}
+
+#[tokio::test]
+async fn harmless_layers_in_main_still_let_the_healthcheck_answer() {
+    // Layers that pass the probe through and at most add headers: the
+    // healthcheck's answers stay recognisable (gzip is asked for, but a
+    // 2-byte body is below tower-http's default compression threshold).
+    let served = || {
+        app(&production())
+            .layer(CompressionLayer::new())
+            .layer(CorsLayer::permissive())
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(5),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                HeaderName::from_static("x-served-by"),
+                HeaderValue::from_static("app"),
+            ))
+            .layer(TraceLayer::new_for_http())
+    };
+    let server = preflight_then_serve(served()).await.unwrap();
+    for prober in deployed_probers() {
+        prober.probe_addr(server.addr()).await.assert_healthy();
+    }
 }
 
 #[tokio::test]
