@@ -38,6 +38,10 @@ async fn main() -> std::io::Result<()> {
         .init();
 
     let config = Config::from_env();
+    let app = app(&config);
+    // Fails at startup, with the fix, if a layer added around `app` answers
+    // kamal-proxy's or the kubelet's probe before the healthcheck does.
+    axum_kamal::preflight(&app).await?;
     let addr = std::env::var("ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
     let listener = TcpListener::bind(&addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -81,7 +85,7 @@ async fn main() -> std::io::Result<()> {
     // starts the drain, then axum stops accepting connections and waits for
     // in-flight requests.
     let shutdown = config.shutdown.clone();
-    axum::serve(listener, app(&config))
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.signal())
         .await
 }

@@ -114,6 +114,25 @@
 //! # });
 //! ```
 //!
+//! # Before serving: the preflight
+//!
+//! A layer added outside the annotated function (in `main`, around the
+//! returned router) runs before the healthcheck, and no compile-time check
+//! sees it. One line before `axum::serve` sends kamal-proxy's and the
+//! kubelet's probes to the exact service you serve and fails with what
+//! answered instead, and the fix ([`preflight()`], [`Preflight`]):
+//!
+//! ```no_run
+//! # use axum::Router;
+//! # #[axum_kamal::kamal_app]
+//! # fn app() -> Router { Router::new() }
+//! # async fn run() -> std::io::Result<()> {
+//! let app = app();
+//! axum_kamal::preflight(&app).await?;
+//! axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await?, app).await
+//! # }
+//! ```
+//!
 //! # What is answered
 //!
 //! `GET` or `HEAD` on exactly the configured path (default [`DEFAULT_PATH`],
@@ -129,6 +148,8 @@
 
 mod health;
 mod layer;
+mod preflight;
+mod probe;
 mod response;
 mod route;
 mod shutdown;
@@ -147,6 +168,8 @@ pub use health::Health;
 pub use layer::{
     DEFAULT_PATH, HealthcheckFuture, HealthcheckLayer, HealthcheckService, healthcheck,
 };
+pub use preflight::{Preflight, PreflightError, preflight};
+pub use probe::{Orchestrator, ProbeFailure};
 pub use response::health_response;
 pub use route::AppRouter;
 pub use shutdown::ShutdownHandle;

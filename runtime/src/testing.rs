@@ -1,19 +1,24 @@
-//! A kamal-proxy-like prober for your tests (feature `testing`).
+//! Probers faithful to each orchestrator, for your tests (feature
+//! `testing`).
 //!
-//! `#[kamal_app]` answers kamal-proxy's healthcheck before every layer
-//! written **inside** the annotated function. A layer added elsewhere — e.g.
+//! `#[kamal_app]` answers the healthcheck before every layer written
+//! **inside** the annotated function. A layer added elsewhere — e.g.
 //! `app().layer(auth)` in `main` — still runs first and can reject the probe,
-//! and no compile-time check can see it. [`KamalProber`] closes that gap at
-//! test time: it sends kamal-proxy's exact request to the service you really
-//! serve, the way kamal-proxy does, and tells you whether the deploy would
-//! succeed.
+//! and no compile-time check can see it. [`preflight`](crate::preflight())
+//! catches it when the app starts; a [`Prober`] shows it in your tests: it
+//! sends an orchestrator's exact request to the service you really serve (in
+//! process, or over TCP to a listening app), follows redirects as that
+//! orchestrator does, repeats it like a deploy, and says whether the
+//! healthcheck answered or something in front of it did.
 //!
 //! ```toml
 //! [dev-dependencies]
 //! axum-kamal = { version = "0.1", features = ["testing"] }
 //! ```
 //!
-//! Like kamal-proxy, the prober sends
+//! One builder per [`Orchestrator`]: [`Prober::kamal_proxy`],
+//! [`Prober::kubelet`], [`Prober::aws_alb`], [`Prober::docker_curl`]. Like
+//! kamal-proxy, [`Prober::kamal_proxy`] sends
 //!
 //! ```text
 //! GET /up HTTP/1.1
@@ -23,17 +28,17 @@
 //! ```
 //!
 //! (`Host` is `<container id>:<app_port>`) over plain HTTP, without any
-//! `X-Forwarded-*` header, every [`interval`](KamalProber::interval) until it
-//! gets a `2xx` or the [`deploy_timeout`](KamalProber::deploy_timeout)
-//! passes. Each check has its own [`timeout`](KamalProber::timeout) and
-//! follows redirects like Go's default HTTP client: a relative or `http://`
-//! `Location` is requested in turn, an `https://` one fails (kamal-proxy's TLS
-//! handshake against a plain-HTTP app fails), and it stops after
-//! [`max_redirects`](KamalProber::max_redirects).
+//! `X-Forwarded-*` header, every [`interval`](Prober::interval) until it
+//! gets a `2xx` or the [`deploy_timeout`](Prober::deploy_timeout) passes.
+//! Each check has its own [`timeout`](Prober::timeout) and follows redirects
+//! like Go's default HTTP client: a relative or `http://` `Location` is
+//! requested in turn, an `https://` one fails (the TLS handshake against a
+//! plain-HTTP app fails), and it stops after
+//! [`max_redirects`](Prober::max_redirects). The other builders differ as
+//! [`Orchestrator`] documents (request headers, healthy statuses, redirects,
+//! default timings).
 //!
-//! The defaults are kamal-proxy's: path `/up`, interval 1 s, timeout 5 s,
-//! deploy timeout 30 s, 10 redirects, app port 80 (Kamal's default
-//! `proxy.app_port`). Shorten them in tests, so a failing deploy fails fast.
+//! Shorten the timings in tests, so a failing deploy fails fast.
 //!
 //! # Example
 //!
@@ -41,7 +46,7 @@
 //! use std::time::Duration;
 //!
 //! use axum::{Router, middleware, routing::get};
-//! use axum_kamal::testing::{KamalProber, ProbeFailure};
+//! use axum_kamal::testing::{Prober, ProbeFailure};
 //! use http::StatusCode;
 //! # use axum::{extract::Request, middleware::Next, response::{IntoResponse, Response}};
 //! # async fn require_auth(req: Request, next: Next) -> Response {
@@ -55,15 +60,15 @@
 //! }
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let prober = KamalProber::new()
+//! let prober = Prober::kamal_proxy()
 //!     .interval(Duration::from_millis(10))
 //!     .deploy_timeout(Duration::from_millis(100));
 //!
 //! // The router as the function builds it: the deploy succeeds.
-//! assert!(prober.probe_router(app()).await.is_healthy());
+//! assert!(prober.probe_service(app()).await.is_healthy());
 //!
 //! // The router as `main` serves it, with one more layer: the deploy fails.
-//! let deploy = prober.probe_router(app().layer(middleware::from_fn(require_auth))).await;
+//! let deploy = prober.probe_service(app().layer(middleware::from_fn(require_auth))).await;
 //! assert_eq!(
 //!     deploy.failure(),
 //!     Some(&ProbeFailure::Status(StatusCode::UNAUTHORIZED))
@@ -71,36 +76,39 @@
 //! # });
 //! ```
 //!
-//! [`KamalProber::probe_addr`] does the same over a real TCP connection, to
-//! an app served by `axum::serve` (or anything else) on a local port.
+//! [`Prober::probe_addr`] does the same over a real TCP connection, to an
+//! app served by `axum::serve` (or anything else) on a local port.
 
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use http::header::{ACCEPT_ENCODING, HOST, REFERER, USER_AGENT};
-use http::{HeaderValue, Request, Response, StatusCode};
+use axum::body::Body;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tower_service::Service;
 
-/// The container id [`KamalProber::new`] puts in `Host`: 12 hex digits, as
-/// Docker abbreviates container ids.
+use crate::probe::{Answer, Hop, MAX_REDIRECTS, follow, send_in_process};
+pub use crate::probe::{Orchestrator, ProbeFailure};
+
+/// The container id [`Prober::kamal_proxy`] puts in `Host`: 12 hex digits,
+/// as Docker abbreviates container ids.
 ///
 /// ```
-/// use axum_kamal::testing::{DEFAULT_CONTAINER_ID, KamalProber};
+/// use axum_kamal::testing::{DEFAULT_CONTAINER_ID, Prober};
 ///
-/// assert_eq!(KamalProber::new().host(), format!("{DEFAULT_CONTAINER_ID}:80"));
+/// assert_eq!(Prober::kamal_proxy().host(), format!("{DEFAULT_CONTAINER_ID}:80"));
 /// ```
 pub const DEFAULT_CONTAINER_ID: &str = "7c7168a662c1";
 
 /// The `User-Agent` of kamal-proxy's healthcheck.
 ///
 /// ```
-/// let request = axum_kamal::testing::KamalProber::new().request::<()>();
+/// let request = axum_kamal::testing::Prober::kamal_proxy().request();
 /// assert_eq!(request.headers()["user-agent"], axum_kamal::testing::KAMAL_PROXY_USER_AGENT);
 /// ```
 pub const KAMAL_PROXY_USER_AGENT: &str = "kamal-proxy";
@@ -108,124 +116,202 @@ pub const KAMAL_PROXY_USER_AGENT: &str = "kamal-proxy";
 /// Largest response head read over TCP before giving up.
 const MAX_HEAD: usize = 64 * 1024;
 
-/// Probes an app the way kamal-proxy does before switching traffic to it.
+/// Probes an app the way an [`Orchestrator`] does.
 ///
-/// Build it with [`KamalProber::new`] and the builder methods, then probe a
-/// service in process ([`probe_router`](Self::probe_router),
-/// [`probe_service`](Self::probe_service)) or a listening app over TCP
-/// ([`probe_addr`](Self::probe_addr)). Each `probe_*` runs a whole deploy and
-/// returns its [`Deploy`] outcome; each `check_*` sends one healthcheck
-/// (following redirects) and returns its status or why it failed.
+/// Build it with the orchestrator's constructor and the builder methods,
+/// then probe a service in process ([`probe_service`](Self::probe_service),
+/// an `axum::Router` or any tower service around it) or a listening app over
+/// TCP ([`probe_addr`](Self::probe_addr)). Each `probe_*` runs a whole
+/// deploy and returns its [`Deploy`] outcome; each `check_*` sends one
+/// healthcheck (following redirects as the orchestrator does) and returns
+/// the status the orchestrator counted as healthy, or why it failed: a `503`
+/// from the healthcheck's own checks is [`ProbeFailure::NotReady`], any
+/// other unhealthy status [`ProbeFailure::Status`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use axum_kamal::testing::KamalProber;
+/// use axum_kamal::testing::Prober;
 ///
-/// let prober = KamalProber::new()
-///     .container_id("0123456789ab")
-///     .app_port(3000)
+/// let prober = Prober::kamal_proxy()
+///     .host_name("0123456789ab")
+///     .port(3000)
 ///     .path("/up")
 ///     .interval(Duration::from_millis(50))
 ///     .timeout(Duration::from_millis(200))
 ///     .deploy_timeout(Duration::from_secs(2))
 ///     .max_redirects(10);
 /// assert_eq!(prober.host(), "0123456789ab:3000");
+///
+/// let kubelet = Prober::kubelet().host_name("10.1.2.3").port(3000);
+/// assert_eq!(kubelet.request().headers()["user-agent"], "kube-probe/1.34");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KamalProber {
-    container_id: String,
-    app_port: u16,
+pub struct Prober {
+    orchestrator: Orchestrator,
+    host_name: String,
+    port: u16,
     path: String,
+    user_agent: String,
     interval: Duration,
     timeout: Duration,
     deploy_timeout: Duration,
     max_redirects: usize,
 }
 
-impl Default for KamalProber {
-    /// Same as [`KamalProber::new`].
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl KamalProber {
-    /// A prober with kamal-proxy's defaults: container id
-    /// [`DEFAULT_CONTAINER_ID`], app port 80, path `/up`, interval 1 s,
-    /// timeout 5 s, deploy timeout 30 s, at most 10 redirects.
+impl Prober {
+    /// A prober with `orchestrator`'s request and defaults: its
+    /// [`default_host_name`](Orchestrator::default_host_name), port 80,
+    /// path `/up`, its user agent, [`default_interval`](Orchestrator::default_interval)
+    /// and [`default_timeout`](Orchestrator::default_timeout), a 30 s
+    /// deploy timeout, at most 10 redirects.
     ///
     /// ```
-    /// let prober = axum_kamal::testing::KamalProber::new();
-    /// assert_eq!(prober.host(), "7c7168a662c1:80");
+    /// use axum_kamal::{Orchestrator, testing::Prober};
+    /// assert_eq!(Prober::new(Orchestrator::DockerCurl).port(3000).host(), "localhost:3000");
     /// ```
     #[must_use]
-    pub fn new() -> Self {
+    pub fn new(orchestrator: Orchestrator) -> Self {
         Self {
-            container_id: DEFAULT_CONTAINER_ID.to_owned(),
-            app_port: 80,
+            orchestrator,
+            host_name: orchestrator.default_host_name().to_owned(),
+            port: 80,
             path: crate::DEFAULT_PATH.to_owned(),
-            interval: Duration::from_secs(1),
-            timeout: Duration::from_secs(5),
+            user_agent: orchestrator.user_agent().to_owned(),
+            interval: orchestrator.default_interval(),
+            timeout: orchestrator.default_timeout(),
             deploy_timeout: Duration::from_secs(30),
-            max_redirects: 10,
+            max_redirects: MAX_REDIRECTS,
         }
     }
 
-    /// The container id sent in `Host` (kamal-proxy targets the container by
-    /// its id).
+    /// kamal-proxy's healthcheck: container id [`DEFAULT_CONTAINER_ID`],
+    /// app port 80 (Kamal's default `proxy.app_port`), interval 1 s, timeout
+    /// 5 s, deploy timeout 30 s (Kamal's `deploy_timeout`).
     ///
     /// ```
-    /// let prober = axum_kamal::testing::KamalProber::new().container_id("0123456789ab");
+    /// let prober = axum_kamal::testing::Prober::kamal_proxy();
+    /// assert_eq!(prober.host(), "7c7168a662c1:80");
+    /// ```
+    #[must_use]
+    pub fn kamal_proxy() -> Self {
+        Self::new(Orchestrator::KamalProxy)
+    }
+
+    /// The kubelet's `httpGet` probe: pod IP `10.244.0.7`, `User-Agent:
+    /// kube-probe/1.34`, timeout 1 s (`timeoutSeconds`), interval 10 s
+    /// (`periodSeconds`), deploy timeout 30 s (`periodSeconds` ×
+    /// `failureThreshold` 3). Set [`port`](Self::port) to the container port.
+    ///
+    /// ```
+    /// let prober = axum_kamal::testing::Prober::kubelet().port(3000);
+    /// assert_eq!(prober.host(), "10.244.0.7:3000");
+    /// ```
+    #[must_use]
+    pub fn kubelet() -> Self {
+        Self::new(Orchestrator::Kubelet)
+    }
+
+    /// An AWS ALB target group's health check: target IP `172.31.20.7`,
+    /// `User-Agent: ELB-HealthChecker/2.0`, timeout 5 s, interval 30 s,
+    /// healthy on `200` only, no redirect followed. AWS's default path is
+    /// `/`; set [`path`](Self::path) to the one you configure.
+    ///
+    /// ```
+    /// let prober = axum_kamal::testing::Prober::aws_alb().port(8080);
+    /// assert_eq!(prober.host(), "172.31.20.7:8080");
+    /// ```
+    #[must_use]
+    pub fn aws_alb() -> Self {
+        Self::new(Orchestrator::AwsAlb)
+    }
+
+    /// A Dockerfile `HEALTHCHECK CMD curl -f http://localhost:<port>/up`:
+    /// `Host: localhost:<port>`, `User-Agent: curl/7.88.1`, timeout and
+    /// interval 30 s, healthy below `400`, no redirect followed. The deploy
+    /// timeout stands for `--retries` × `--interval`.
+    ///
+    /// ```
+    /// let prober = axum_kamal::testing::Prober::docker_curl().port(3000);
+    /// assert_eq!(prober.request_bytes(), b"GET /up HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
+    /// ```
+    #[must_use]
+    pub fn docker_curl() -> Self {
+        Self::new(Orchestrator::DockerCurl)
+    }
+
+    /// Whose probe this is.
+    ///
+    /// ```
+    /// use axum_kamal::{Orchestrator, testing::Prober};
+    /// assert_eq!(Prober::kubelet().orchestrator(), Orchestrator::Kubelet);
+    /// ```
+    #[must_use]
+    pub fn orchestrator(&self) -> Orchestrator {
+        self.orchestrator
+    }
+
+    /// The host name sent in `Host`: kamal-proxy's container id, the pod
+    /// IP, the target IP, `localhost`.
+    ///
+    /// ```
+    /// let prober = axum_kamal::testing::Prober::kamal_proxy().host_name("0123456789ab");
     /// assert_eq!(prober.host(), "0123456789ab:80");
     /// ```
     #[must_use]
-    pub fn container_id(mut self, id: impl Into<String>) -> Self {
-        self.container_id = id.into();
+    pub fn host_name(mut self, name: impl Into<String>) -> Self {
+        self.host_name = name.into();
         self
     }
 
-    /// The port sent in `Host`: Kamal's `proxy.app_port` (default 80). It
-    /// does not choose where [`probe_addr`](Self::probe_addr) connects.
+    /// The port sent in `Host`: Kamal's `proxy.app_port`, the probe's
+    /// `port`, the target port. It does not choose where
+    /// [`probe_addr`](Self::probe_addr) connects.
     ///
     /// ```
-    /// let prober = axum_kamal::testing::KamalProber::new().app_port(3000);
+    /// let prober = axum_kamal::testing::Prober::kamal_proxy().port(3000);
     /// assert_eq!(prober.host(), "7c7168a662c1:3000");
     /// ```
     #[must_use]
-    pub fn app_port(mut self, port: u16) -> Self {
-        self.app_port = port;
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
         self
     }
 
-    /// The healthcheck path: Kamal's `proxy.healthcheck.path` (default
-    /// `/up`), e.g. the path given to `#[kamal_app(path = "..")]`. It may
-    /// carry a query.
+    /// The healthcheck path (default `/up`), e.g. the path given to
+    /// `#[kamal_app(path = "..")]`. It may carry a query.
     ///
     /// # Panics
     /// If `path` does not start with `/`.
     ///
     /// ```
-    /// let prober = axum_kamal::testing::KamalProber::new().path("/healthz");
-    /// assert_eq!(prober.request::<()>().uri(), "/healthz");
+    /// let prober = axum_kamal::testing::Prober::kamal_proxy().path("/healthz");
+    /// assert_eq!(prober.request().uri(), "/healthz");
     /// ```
     #[must_use]
     #[track_caller]
     pub fn path(mut self, path: impl Into<String>) -> Self {
-        let path = path.into();
-        assert!(
-            path.starts_with('/'),
-            "healthcheck path {path:?} must start with '/'"
-        );
-        self.path = path;
+        self.path = crate::probe::healthcheck_path(path.into());
         self
     }
 
-    /// Time between the starts of two healthchecks: Kamal's
-    /// `proxy.healthcheck.interval` (default 1 s).
+    /// The `User-Agent` (e.g. `kube-probe/1.31` for your cluster's version).
+    ///
+    /// ```
+    /// let prober = axum_kamal::testing::Prober::kubelet().user_agent("kube-probe/1.31");
+    /// assert_eq!(prober.request().headers()["user-agent"], "kube-probe/1.31");
+    /// ```
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Time between the starts of two healthchecks (Kamal's
+    /// `proxy.healthcheck.interval`, the kubelet's `periodSeconds`).
     ///
     /// ```
     /// use std::time::Duration;
-    /// let prober = axum_kamal::testing::KamalProber::new().interval(Duration::from_millis(20));
+    /// let prober = axum_kamal::testing::Prober::kamal_proxy().interval(Duration::from_millis(20));
     /// ```
     #[must_use]
     pub fn interval(mut self, interval: Duration) -> Self {
@@ -233,12 +319,12 @@ impl KamalProber {
         self
     }
 
-    /// How long one healthcheck, redirects included, may take: Kamal's
-    /// `proxy.healthcheck.timeout` (default 5 s).
+    /// How long one healthcheck, redirects included, may take (Kamal's
+    /// `proxy.healthcheck.timeout`, the kubelet's `timeoutSeconds`).
     ///
     /// ```
     /// use std::time::Duration;
-    /// let prober = axum_kamal::testing::KamalProber::new().timeout(Duration::from_millis(200));
+    /// let prober = axum_kamal::testing::Prober::kamal_proxy().timeout(Duration::from_millis(200));
     /// ```
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -246,12 +332,13 @@ impl KamalProber {
         self
     }
 
-    /// How long the whole deploy may take before it fails: Kamal's
-    /// `deploy_timeout` (default 30 s).
+    /// How long the whole deploy may take before it fails (Kamal's
+    /// `deploy_timeout`, the kubelet's startup window `periodSeconds` ×
+    /// `failureThreshold`).
     ///
     /// ```
     /// use std::time::Duration;
-    /// let prober = axum_kamal::testing::KamalProber::new().deploy_timeout(Duration::from_secs(2));
+    /// let prober = axum_kamal::testing::Prober::kamal_proxy().deploy_timeout(Duration::from_secs(2));
     /// ```
     #[must_use]
     pub fn deploy_timeout(mut self, deploy_timeout: Duration) -> Self {
@@ -259,12 +346,12 @@ impl KamalProber {
         self
     }
 
-    /// Redirect limit of one healthcheck. Like Go's default client
-    /// (`stopped after 10 redirects`), a check fails when a redirect arrives
-    /// after `max` requests; `0` follows none.
+    /// Redirect limit of one healthcheck, for the orchestrators that follow
+    /// redirects. Like Go's client (`stopped after 10 redirects`), a check
+    /// fails when a redirect arrives after `max` requests; `0` follows none.
     ///
     /// ```
-    /// let prober = axum_kamal::testing::KamalProber::new().max_redirects(0);
+    /// let prober = axum_kamal::testing::Prober::kamal_proxy().max_redirects(0);
     /// ```
     #[must_use]
     pub fn max_redirects(mut self, max: usize) -> Self {
@@ -272,21 +359,25 @@ impl KamalProber {
         self
     }
 
-    /// The `Host` header of the probe: `<container id>:<app port>`.
+    /// The `Host` header of the probe: `<host name>:<port>`.
     ///
     /// ```
-    /// assert_eq!(axum_kamal::testing::KamalProber::new().app_port(3000).host(), "7c7168a662c1:3000");
+    /// assert_eq!(axum_kamal::testing::Prober::kamal_proxy().port(3000).host(), "7c7168a662c1:3000");
     /// ```
     #[must_use]
     pub fn host(&self) -> String {
-        format!("{}:{}", self.container_id, self.app_port)
+        format!("{}:{}", self.host_name, self.port)
+    }
+
+    fn first_hop(&self) -> Hop {
+        Hop::first(self.orchestrator, &self.user_agent, self.host(), &self.path)
     }
 
     /// The probe exactly as [`probe_addr`](Self::probe_addr) writes it on the
-    /// wire (and as kamal-proxy's Go client does).
+    /// wire (and as the orchestrator's client does).
     ///
     /// ```
-    /// let bytes = axum_kamal::testing::KamalProber::new().app_port(3000).request_bytes();
+    /// let bytes = axum_kamal::testing::Prober::kamal_proxy().port(3000).request_bytes();
     /// assert_eq!(
     ///     bytes,
     ///     b"GET /up HTTP/1.1\r\nHost: 7c7168a662c1:3000\r\nUser-Agent: kamal-proxy\r\nAccept-Encoding: gzip\r\n\r\n"
@@ -294,99 +385,71 @@ impl KamalProber {
     /// ```
     #[must_use]
     pub fn request_bytes(&self) -> Vec<u8> {
-        wire_request(&Hop::first(self))
+        self.first_hop().wire_request()
     }
 
     /// The probe as an in-process request, as `axum::serve` would hand it to
-    /// your service: origin-form URI, `Host`, `User-Agent: kamal-proxy`,
-    /// `Accept-Encoding: gzip` and an empty (default) body.
+    /// your service: origin-form URI, the same headers as
+    /// [`request_bytes`](Self::request_bytes), an empty body.
     ///
     /// ```
-    /// let probe = axum_kamal::testing::KamalProber::new().request::<axum::body::Body>();
+    /// let probe = axum_kamal::testing::Prober::kamal_proxy().request();
     /// assert_eq!(probe.method(), http::Method::GET);
     /// assert_eq!(probe.uri(), "/up");
     /// assert_eq!(probe.headers()["host"], "7c7168a662c1:80");
     /// ```
     #[must_use]
-    pub fn request<B: Default>(&self) -> Request<B> {
-        in_process_request(&Hop::first(self)).expect("a path starting with '/' is a valid URI")
+    pub fn request(&self) -> Request<Body> {
+        self.first_hop()
+            .in_process_request()
+            .expect("a path starting with '/' and header values set by the builder are valid")
     }
 
-    /// One healthcheck of `service` in process: sends [`request`](Self::request)
-    /// through `service` (cloned, and polled ready first), follows redirects
-    /// back into it, within [`timeout`](Self::timeout). Returns the `2xx`
-    /// status, or why kamal-proxy would count the check as failed.
+    /// One healthcheck of `service` in process: sends
+    /// [`request`](Self::request) through `service` (cloned, and polled
+    /// ready first), follows redirects back into it as the orchestrator does,
+    /// within [`timeout`](Self::timeout).
     ///
-    /// Redirects to `http://` URLs are sent to the same service with the new
-    /// `Host`.
+    /// `service` is what `axum::serve` takes: an `axum::Router`, or any
+    /// tower service of `axum::extract::Request` around it. Redirects to
+    /// `http://` URLs are sent to the same service with the new `Host`.
     ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use axum::{Router, body::Body};
-    /// use http::StatusCode;
-    ///
-    /// let app = Router::new().layer(axum_kamal::healthcheck());
-    /// let status = axum_kamal::testing::KamalProber::new()
-    ///     .check_service::<_, Body, _>(app)
-    ///     .await;
-    /// assert_eq!(status, Ok(StatusCode::OK));
-    /// # });
-    /// ```
-    pub async fn check_service<S, B, RB>(&self, service: S) -> Result<StatusCode, ProbeFailure>
-    where
-        S: Service<Request<B>, Response = Response<RB>> + Clone,
-        S::Error: fmt::Display,
-        B: Default,
-    {
-        let send = |hop: Hop| {
-            let mut service = service.clone();
-            async move {
-                let request = in_process_request(&hop).map_err(|_| ProbeFailure::BadRedirect {
-                    location: hop.target.clone(),
-                })?;
-                poll_fn(|cx| service.poll_ready(cx))
-                    .await
-                    .map_err(|e| ProbeFailure::Service(e.to_string()))?;
-                let response = service
-                    .call(request)
-                    .await
-                    .map_err(|e| ProbeFailure::Service(e.to_string()))?;
-                Ok(Answer {
-                    status: response.status(),
-                    location: response
-                        .headers()
-                        .get(http::header::LOCATION)
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
-                })
-            }
-        };
-        self.check(send).await
-    }
-
-    /// [`check_service`](Self::check_service) for an `axum::Router`.
+    /// # Errors
+    /// [`ProbeFailure::NotReady`] when the healthcheck answered `503`,
+    /// [`ProbeFailure::Status`] when something else answered a status the
+    /// orchestrator counts as failed, and the other variants when no final
+    /// answer came.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use axum::Router;
-    /// use axum_kamal::testing::{KamalProber, ProbeFailure};
+    /// use axum_kamal::testing::{Prober, ProbeFailure};
     /// use http::StatusCode;
     ///
-    /// let prober = KamalProber::new();
+    /// let prober = Prober::kamal_proxy();
     /// let with = Router::new().layer(axum_kamal::healthcheck());
-    /// assert_eq!(prober.check_router(with).await, Ok(StatusCode::OK));
+    /// assert_eq!(prober.check_service(with).await, Ok(StatusCode::OK));
     /// let without = Router::new();
-    /// assert_eq!(prober.check_router(without).await, Err(ProbeFailure::Status(StatusCode::NOT_FOUND)));
+    /// assert_eq!(prober.check_service(without).await, Err(ProbeFailure::Status(StatusCode::NOT_FOUND)));
     /// # });
     /// ```
-    pub async fn check_router(&self, router: axum::Router) -> Result<StatusCode, ProbeFailure> {
-        self.check_service::<_, axum::body::Body, _>(router).await
+    pub async fn check_service<S, RB>(&self, service: S) -> Result<StatusCode, ProbeFailure>
+    where
+        S: Service<Request<Body>, Response = Response<RB>> + Clone,
+        S::Error: fmt::Display,
+    {
+        self.check(|hop| send_in_process(&service, hop)).await
     }
 
     /// One healthcheck over real TCP: connects to `addr`, writes
     /// [`request_bytes`](Self::request_bytes), reads the response head and
-    /// follows redirects (an `http://` `Location` naming the probe's own
-    /// `Host` goes to `addr` again, any other host is resolved), within
-    /// [`timeout`](Self::timeout).
+    /// follows redirects as the orchestrator does (an `http://` `Location`
+    /// naming the probe's own `Host` goes to `addr` again, any other host is
+    /// resolved), within [`timeout`](Self::timeout).
+    ///
+    /// # Errors
+    /// As [`check_service`](Self::check_service), plus
+    /// [`ProbeFailure::Connect`] and [`ProbeFailure::InvalidResponse`].
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -398,24 +461,21 @@ impl KamalProber {
     /// let app = Router::new().layer(axum_kamal::healthcheck());
     /// tokio::spawn(async move { axum::serve(listener, app).await });
     ///
-    /// let status = axum_kamal::testing::KamalProber::new().check_addr(addr).await;
+    /// let status = axum_kamal::testing::Prober::kubelet().check_addr(addr).await;
     /// assert_eq!(status, Ok(StatusCode::OK));
     /// # });
     /// ```
     pub async fn check_addr(&self, addr: SocketAddr) -> Result<StatusCode, ProbeFailure> {
         let own_host = self.host();
-        let send = |hop: Hop| {
-            let own_host = own_host.clone();
-            async move {
-                let target = if hop.host.eq_ignore_ascii_case(&own_host) {
-                    Target::Addr(addr)
-                } else {
-                    Target::Name(hop.host.clone())
-                };
-                exchange(target, &wire_request(&hop)).await
-            }
-        };
-        self.check(send).await
+        self.check(|hop| {
+            let target = if hop.host.eq_ignore_ascii_case(&own_host) {
+                Target::Addr(addr)
+            } else {
+                Target::Name(hop.host.clone())
+            };
+            async move { exchange(target, &hop.wire_request()).await }
+        })
+        .await
     }
 
     /// A whole deploy against `service` in process: a
@@ -428,64 +488,48 @@ impl KamalProber {
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use axum::{Router, body::Body};
+    /// use std::time::Duration;
+    /// use axum::Router;
     /// use tower::ServiceBuilder;
+    /// use axum_kamal::testing::Prober;
     ///
     /// let app = ServiceBuilder::new()
     ///     .layer(axum_kamal::HealthcheckLayer::new("/up"))
     ///     .service(Router::new());
-    /// let deploy = axum_kamal::testing::KamalProber::new()
-    ///     .probe_service::<_, Body, _>(app)
-    ///     .await;
-    /// assert!(deploy.is_healthy());
-    /// # });
-    /// ```
-    pub async fn probe_service<S, B, RB>(&self, service: S) -> Deploy
-    where
-        S: Service<Request<B>, Response = Response<RB>> + Clone,
-        S::Error: fmt::Display,
-        B: Default,
-    {
-        self.deploy(|| self.check_service(service.clone())).await
-    }
-
-    /// [`probe_service`](Self::probe_service) for an `axum::Router`.
+    /// assert!(Prober::kamal_proxy().probe_service(app).await.is_healthy());
     ///
-    /// ```
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use std::time::Duration;
-    /// use axum::Router;
-    /// use axum_kamal::testing::KamalProber;
-    ///
-    /// let prober = KamalProber::new()
+    /// let prober = Prober::kamal_proxy()
     ///     .interval(Duration::from_millis(10))
     ///     .deploy_timeout(Duration::from_millis(50));
-    /// assert!(prober.probe_router(Router::new().layer(axum_kamal::healthcheck())).await.is_healthy());
-    /// assert!(!prober.probe_router(Router::new()).await.is_healthy()); // 404
+    /// assert!(!prober.probe_service(Router::new()).await.is_healthy()); // 404
     /// # });
     /// ```
-    pub async fn probe_router(&self, router: axum::Router) -> Deploy {
-        self.probe_service::<_, axum::body::Body, _>(router).await
+    pub async fn probe_service<S, RB>(&self, service: S) -> Deploy
+    where
+        S: Service<Request<Body>, Response = Response<RB>> + Clone,
+        S::Error: fmt::Display,
+    {
+        self.deploy(|| self.check_service(service.clone())).await
     }
 
     /// A whole deploy over real TCP against the app listening on `addr`: a
     /// [`check_addr`](Self::check_addr) every [`interval`](Self::interval)
     /// until one succeeds or the [`deploy_timeout`](Self::deploy_timeout)
     /// passes. Connection refused (nothing listening yet) is a failed check,
-    /// as for kamal-proxy, so the app may still be starting.
+    /// as for the orchestrators, so the app may still be starting.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use std::time::Duration;
     /// use axum::Router;
-    /// use axum_kamal::testing::{KamalProber, ProbeFailure};
+    /// use axum_kamal::testing::Prober;
     ///
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     /// let addr = listener.local_addr().unwrap();
     /// let app = Router::new().layer(axum_kamal::healthcheck());
     /// tokio::spawn(async move { axum::serve(listener, app).await });
     ///
-    /// let prober = KamalProber::new().app_port(3000).deploy_timeout(Duration::from_secs(2));
+    /// let prober = Prober::kamal_proxy().port(3000).deploy_timeout(Duration::from_secs(2));
     /// let deploy = prober.probe_addr(addr).await;
     /// assert!(deploy.is_healthy(), "{deploy}");
     /// assert_eq!(deploy.attempts(), 1);
@@ -495,41 +539,23 @@ impl KamalProber {
         self.deploy(|| self.check_addr(addr)).await
     }
 
-    /// Runs `send` for the probe and each redirect it is given, within the
-    /// per-check timeout.
+    /// Runs `send` for the probe and each redirect followed, within the
+    /// per-check timeout, and judges the answer it stops at.
     async fn check<F, Fut>(&self, send: F) -> Result<StatusCode, ProbeFailure>
     where
         F: FnMut(Hop) -> Fut,
         Fut: Future<Output = Result<Answer, ProbeFailure>>,
     {
-        timeout(self.timeout, self.follow(send))
-            .await
-            .unwrap_or(Err(ProbeFailure::Timeout(self.timeout)))
+        let answer = timeout(
+            self.timeout,
+            follow(self.first_hop(), self.max_redirects, send),
+        )
+        .await
+        .unwrap_or(Err(ProbeFailure::Timeout(self.timeout)))?;
+        answer.judge(self.orchestrator)
     }
 
-    async fn follow<F, Fut>(&self, mut send: F) -> Result<StatusCode, ProbeFailure>
-    where
-        F: FnMut(Hop) -> Fut,
-        Fut: Future<Output = Result<Answer, ProbeFailure>>,
-    {
-        let mut hop = Hop::first(self);
-        let mut requests = 0;
-        loop {
-            let answer = send(hop.clone()).await?;
-            requests += 1;
-            let location = match answer.location {
-                Some(location) if is_followed_redirect(answer.status) => location,
-                _ if answer.status.is_success() => return Ok(answer.status),
-                _ => return Err(ProbeFailure::Status(answer.status)),
-            };
-            if requests >= self.max_redirects {
-                return Err(ProbeFailure::TooManyRedirects(self.max_redirects));
-            }
-            hop = hop.redirect(&location)?;
-        }
-    }
-
-    /// Repeats `check` like kamal-proxy's deploy loop.
+    /// Repeats `check` like a deploy loop.
     async fn deploy<F, Fut>(&self, mut check: F) -> Deploy
     where
         F: FnMut() -> Fut,
@@ -559,7 +585,7 @@ impl KamalProber {
     }
 }
 
-/// The outcome of a deploy run by a `KamalProber::probe_*` method.
+/// The outcome of a deploy run by a `Prober::probe_*` method.
 ///
 /// ```
 /// use axum_kamal::testing::{Deploy, ProbeFailure};
@@ -571,19 +597,19 @@ impl KamalProber {
 ///
 /// let failed = Deploy::Failed { attempts: 30, reason: ProbeFailure::Status(StatusCode::BAD_REQUEST) };
 /// assert_eq!(failed.failure(), Some(&ProbeFailure::Status(StatusCode::BAD_REQUEST)));
-/// assert_eq!(
-///     failed.to_string(),
-///     "deploy failed after 30 attempts: target failed to become healthy: unexpected status 400 Bad Request"
-/// );
+/// assert!(failed.to_string().starts_with(
+///     "deploy failed after 30 attempts: target failed to become healthy: unexpected status 400 Bad Request, not from the healthcheck"
+/// ));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Deploy {
-    /// A check got a `2xx`: kamal-proxy would switch traffic to the app.
+    /// A check got a status the orchestrator counts as healthy (for
+    /// kamal-proxy a `2xx`: it switches traffic to the app).
     Healthy {
         /// Checks started, the successful one included.
         attempts: u32,
-        /// The `2xx` status of the successful check.
+        /// The status of the successful check.
         status: StatusCode,
     },
     /// No check succeeded before the deploy timeout: the deploy fails.
@@ -598,7 +624,8 @@ pub enum Deploy {
 }
 
 impl Deploy {
-    /// Whether kamal-proxy would switch traffic to the app.
+    /// Whether the orchestrator would count the app healthy (kamal-proxy
+    /// would switch traffic to it).
     ///
     /// ```
     /// use axum_kamal::testing::Deploy;
@@ -671,199 +698,6 @@ impl fmt::Display for Deploy {
             ),
         }
     }
-}
-
-/// Why one healthcheck failed, as kamal-proxy would see it.
-///
-/// ```
-/// use axum_kamal::testing::ProbeFailure;
-///
-/// let https = ProbeFailure::HttpsRedirect { location: "https://7c7168a662c1:3000/up".into() };
-/// assert!(https.to_string().contains("server gave HTTP response to HTTPS client"));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ProbeFailure {
-    /// The answer was not a `2xx` (a redirect without `Location`, or one Go's
-    /// client does not follow, included): e.g. `400` from host validation,
-    /// `401` from auth, `429` from a rate limit.
-    Status(StatusCode),
-    /// A redirect to an `https://` URL: kamal-proxy follows it and its TLS
-    /// handshake fails against the plain-HTTP app (Go reports `http: server
-    /// gave HTTP response to HTTPS client`).
-    HttpsRedirect {
-        /// The `Location` header.
-        location: String,
-    },
-    /// A redirect to something Go's client cannot request (another scheme,
-    /// an unparsable URL).
-    BadRedirect {
-        /// The `Location` header.
-        location: String,
-    },
-    /// Still redirected after this many requests (`stopped after 10
-    /// redirects`).
-    TooManyRedirects(usize),
-    /// No complete answer within this time.
-    Timeout(Duration),
-    /// The TCP connection could not be made, e.g. `ConnectionRefused` while
-    /// the app is not listening yet.
-    Connect {
-        /// The address or `host:port` dialled.
-        target: String,
-        /// The kind of the I/O error.
-        kind: io::ErrorKind,
-        /// The I/O error's message.
-        message: String,
-    },
-    /// The connection failed after it was made, or the answer was not an
-    /// HTTP/1.x response.
-    InvalidResponse(String),
-    /// The in-process service returned an error instead of a response.
-    Service(String),
-}
-
-impl fmt::Display for ProbeFailure {
-    /// A one-line reason, worded like kamal-proxy's (Go's) errors.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Status(status) => write!(f, "unexpected status {status}"),
-            Self::HttpsRedirect { location } => write!(
-                f,
-                "redirected to {location}: TLS handshake with a plain-HTTP app fails \
-                 (http: server gave HTTP response to HTTPS client)"
-            ),
-            Self::BadRedirect { location } => write!(f, "cannot follow redirect to {location:?}"),
-            Self::TooManyRedirects(max) => write!(f, "stopped after {max} redirects"),
-            Self::Timeout(after) => {
-                write!(f, "no answer within {after:?} (context deadline exceeded)")
-            }
-            Self::Connect {
-                target, message, ..
-            } => write!(f, "dial tcp {target}: {message}"),
-            Self::InvalidResponse(message) => write!(f, "invalid response: {message}"),
-            Self::Service(message) => write!(f, "service error: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for ProbeFailure {}
-
-/// One request of a check: the first, or one following a redirect.
-#[derive(Clone, Debug)]
-struct Hop {
-    host: String,
-    /// Origin-form target: path and query.
-    target: String,
-    /// `Referer`, set by Go's client on redirected requests.
-    referer: Option<String>,
-}
-
-impl Hop {
-    fn first(prober: &KamalProber) -> Self {
-        Self {
-            host: prober.host(),
-            target: prober.path.clone(),
-            referer: None,
-        }
-    }
-
-    /// The request Go's client makes for `location`, answered to this one.
-    fn redirect(&self, location: &str) -> Result<Self, ProbeFailure> {
-        let bad = || ProbeFailure::BadRedirect {
-            location: location.to_owned(),
-        };
-        let reference = location.split('#').next().unwrap_or_default().trim();
-        let (host, target) = match scheme(reference) {
-            Some(s) if s.eq_ignore_ascii_case("https") => {
-                return Err(ProbeFailure::HttpsRedirect {
-                    location: location.to_owned(),
-                });
-            }
-            Some(s) if s.eq_ignore_ascii_case("http") => {
-                split_authority(&reference[s.len() + 1..]).ok_or_else(bad)?
-            }
-            Some(_) => return Err(bad()),
-            None if reference.starts_with("//") => split_authority(reference).ok_or_else(bad)?,
-            None if reference.starts_with('/') => (self.host.clone(), reference.to_owned()),
-            None if reference.is_empty() => (self.host.clone(), self.target.clone()),
-            None if reference.starts_with('?') => {
-                let path = self.target.split('?').next().unwrap_or("/");
-                (self.host.clone(), format!("{path}{reference}"))
-            }
-            None => {
-                let path = self.target.split('?').next().unwrap_or("/");
-                let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
-                (self.host.clone(), format!("{dir}{reference}"))
-            }
-        };
-        if host.is_empty() || !target.starts_with('/') {
-            return Err(bad());
-        }
-        Ok(Self {
-            referer: Some(format!("http://{}{}", self.host, self.target)),
-            host,
-            target,
-        })
-    }
-}
-
-/// The scheme of an absolute URL (`http` in `http://..`), if any.
-fn scheme(reference: &str) -> Option<&str> {
-    let (scheme, _) = reference.split_once(':')?;
-    let mut chars = scheme.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    valid.then_some(scheme)
-}
-
-/// `//host:port/path?q` → (`host:port`, `/path?q`).
-fn split_authority(rest: &str) -> Option<(String, String)> {
-    let rest = rest.strip_prefix("//")?;
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, target) = rest.split_at(end);
-    let authority = authority.rsplit('@').next().unwrap_or_default();
-    let target = match target {
-        "" => "/".to_owned(),
-        t if t.starts_with('?') => format!("/{t}"),
-        t => t.to_owned(),
-    };
-    Some((authority.to_owned(), target))
-}
-
-/// Redirect statuses Go's client follows.
-fn is_followed_redirect(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
-}
-
-/// The request bytes, header order as Go's client writes them.
-fn wire_request(hop: &Hop) -> Vec<u8> {
-    let referer = hop
-        .referer
-        .as_ref()
-        .map(|r| format!("Referer: {r}\r\n"))
-        .unwrap_or_default();
-    format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {KAMAL_PROXY_USER_AGENT}\r\n{referer}Accept-Encoding: gzip\r\n\r\n",
-        hop.target, hop.host
-    )
-    .into_bytes()
-}
-
-fn in_process_request<B: Default>(hop: &Hop) -> Result<Request<B>, http::Error> {
-    let mut builder = Request::get(hop.target.as_str())
-        .header(HOST, HeaderValue::try_from(hop.host.as_str())?)
-        .header(USER_AGENT, KAMAL_PROXY_USER_AGENT);
-    if let Some(referer) = &hop.referer {
-        builder = builder.header(REFERER, HeaderValue::try_from(referer.as_str())?);
-    }
-    builder.header(ACCEPT_ENCODING, "gzip").body(B::default())
-}
-
-/// What one request got back.
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
 }
 
 /// Where a TCP request goes.
@@ -952,75 +786,24 @@ fn parse_head(head: &[u8]) -> Result<Answer, ProbeFailure> {
         return Err(invalid());
     }
     let status = StatusCode::from_bytes(code.as_bytes()).map_err(|_| invalid())?;
-    let location = lines.find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("location")
-            .then(|| value.trim().to_owned())
-    });
-    Ok(Answer { status, location })
+    let mut headers = HeaderMap::new();
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.trim().as_bytes()),
+            HeaderValue::from_str(value.trim()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    Ok(Answer::new(status, &headers))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hop(host: &str, target: &str) -> Hop {
-        Hop {
-            host: host.to_owned(),
-            target: target.to_owned(),
-            referer: None,
-        }
-    }
-
-    fn redirect(location: &str) -> Result<(String, String), ProbeFailure> {
-        hop("7c7168a662c1:3000", "/a/up?x=1")
-            .redirect(location)
-            .map(|h| (h.host, h.target))
-    }
-
-    #[test]
-    fn redirects_resolve_like_a_browser() {
-        let own = |t: &str| Ok(("7c7168a662c1:3000".to_owned(), t.to_owned()));
-        assert_eq!(redirect("/health"), own("/health"));
-        assert_eq!(redirect("health"), own("/a/health"));
-        assert_eq!(redirect("?y=2"), own("/a/up?y=2"));
-        assert_eq!(redirect(""), own("/a/up?x=1"));
-        assert_eq!(redirect("/h#frag"), own("/h"));
-        assert_eq!(
-            redirect("http://other:8080/z?q"),
-            Ok(("other:8080".to_owned(), "/z?q".to_owned()))
-        );
-        assert_eq!(
-            redirect("HTTP://other"),
-            Ok(("other".to_owned(), "/".to_owned()))
-        );
-        assert_eq!(
-            redirect("//other?q"),
-            Ok(("other".to_owned(), "/?q".to_owned()))
-        );
-        assert!(matches!(
-            redirect("https://7c7168a662c1:3000/up"),
-            Err(ProbeFailure::HttpsRedirect { .. })
-        ));
-        assert!(matches!(
-            redirect("ftp://x/"),
-            Err(ProbeFailure::BadRedirect { .. })
-        ));
-        assert!(matches!(
-            redirect("http:///x"),
-            Err(ProbeFailure::BadRedirect { .. })
-        ));
-    }
-
-    #[test]
-    fn redirected_requests_carry_a_referer() {
-        let next = hop("h:1", "/up").redirect("/b").unwrap();
-        assert_eq!(
-            wire_request(&next),
-            b"GET /b HTTP/1.1\r\nHost: h:1\r\nUser-Agent: kamal-proxy\r\nReferer: http://h:1/up\r\nAccept-Encoding: gzip\r\n\r\n"
-        );
-    }
 
     #[test]
     fn heads_parse() {
@@ -1032,6 +815,13 @@ mod tests {
         );
         let answer = parse_head(b"HTTP/1.0 200\r\n\r\n").unwrap();
         assert_eq!((answer.status, answer.location), (StatusCode::OK, None));
+        assert_eq!(answer.healthcheck, None);
+        let answer = parse_head(
+            b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
+              cache-control: no-store\r\ncontent-length: 19\r\ndate: x\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(answer.healthcheck, Some(false));
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
         assert_eq!(find_head_end(b"HTTP/1.1 200 OK\r\n\r\nbody"), Some(19));
     }

@@ -1,7 +1,10 @@
-//! `axum_kamal::testing::KamalProber` against the quickstart app, over real
+//! `axum_kamal::testing::Prober` against the quickstart app, over real
 //! TCP and in process: the deploy succeeds with `#[kamal_app]`, fails without
 //! it (host validation, HTTPS redirect), and fails when `main` adds a layer
 //! in front of the healthcheck — each failure with kamal-proxy's reason.
+//! Then every orchestrator's profile (kamal-proxy, the kubelet, an AWS ALB
+//! target group, Docker's `curl -f`) against the quickstart and against
+//! blocking stacks, and the Docker profile checked against the real `curl`.
 
 use std::io;
 use std::sync::Arc;
@@ -11,18 +14,21 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
+use axum::middleware::from_fn_with_state;
 use axum::routing::get;
-use axum_kamal::testing::{Deploy, KamalProber, ProbeFailure};
-use axum_kamal_examples::{AllowedHosts, Config, app, app_without_healthcheck};
-use axum_kamal_tests::{CONTAINER_HOST, KAMAL_PROBE, TestServer, require_bearer};
+use axum_kamal::Orchestrator;
+use axum_kamal::testing::{Deploy, ProbeFailure, Prober};
+use axum_kamal_examples::{AllowedHosts, Config, app, app_without_healthcheck, redirect_to_https};
+use axum_kamal_tests::{CONTAINER_HOST, KAMAL_PROBE, TestServer, host_validation, require_bearer};
+use std::future::Future;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 /// kamal-proxy's probe (`Host: 7c7168a662c1:3000`) on a fast schedule: a
 /// failing deploy gives up after 300 ms instead of 30 s.
-fn prober() -> KamalProber {
-    KamalProber::new()
-        .app_port(3000)
+fn prober() -> Prober {
+    Prober::kamal_proxy()
+        .port(3000)
         .interval(Duration::from_millis(20))
         .timeout(Duration::from_millis(500))
         .deploy_timeout(Duration::from_millis(300))
@@ -88,43 +94,19 @@ async fn a_layer_added_in_main_fails_the_deploy() {
     // see it; the prober does, in process and over TCP.
     let served = || app(&Config::default()).layer(require_bearer("secret"));
     let unauthorized = ProbeFailure::Status(StatusCode::UNAUTHORIZED);
-    assert_failed(&prober().probe_router(served()).await, &unauthorized);
+    assert_failed(&prober().probe_service(served()).await, &unauthorized);
     let server = TestServer::start(served()).await;
     assert_failed(&prober().probe_addr(server.addr()).await, &unauthorized);
 
     // The fixes: serve the router as built, or put the healthcheck outermost.
     prober()
-        .probe_router(app(&Config::default()))
+        .probe_service(app(&Config::default()))
         .await
         .assert_healthy();
     prober()
-        .probe_router(served().layer(axum_kamal::healthcheck()))
+        .probe_service(served().layer(axum_kamal::healthcheck()))
         .await
         .assert_healthy();
-}
-
-#[tokio::test]
-async fn the_prober_writes_kamal_proxys_exact_request() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let (mut stream, _) = listener.accept().await.unwrap();
-        let mut request = Vec::new();
-        while !request.ends_with(b"\r\n\r\n") {
-            let mut byte = [0];
-            stream.read_exact(&mut byte).await.unwrap();
-            request.push(byte[0]);
-        }
-        stream
-            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nOK")
-            .await
-            .unwrap();
-        request
-    });
-    assert_eq!(prober().check_addr(addr).await, Ok(StatusCode::OK));
-    assert_eq!(server.await.unwrap(), KAMAL_PROBE);
-    assert_eq!(prober().request_bytes(), KAMAL_PROBE);
-    assert_eq!(prober().host(), CONTAINER_HOST);
 }
 
 #[tokio::test]
@@ -141,7 +123,10 @@ async fn relative_and_http_redirects_are_followed() {
         prober().check_addr(server.addr()).await,
         Ok(StatusCode::NO_CONTENT)
     );
-    assert_eq!(prober().check_router(app).await, Ok(StatusCode::NO_CONTENT));
+    assert_eq!(
+        prober().check_service(app).await,
+        Ok(StatusCode::NO_CONTENT)
+    );
 }
 
 #[tokio::test]
@@ -230,10 +215,310 @@ async fn an_app_that_becomes_ready_deploys_after_some_attempts() {
         }),
     );
     assert_eq!(
-        prober().probe_router(app).await,
+        prober().probe_service(app).await,
         Deploy::Healthy {
             attempts: 3,
             status: StatusCode::OK
         }
     );
+}
+
+/// The production configuration of the quickstart (as in
+/// `examples/deploy/kubernetes.yaml`): only the public host is allowed and
+/// HTTPS is forced, so no orchestrator's probe gets through its layers.
+fn production() -> Config {
+    Config::from_vars(Some("app.example.com"), Some("1"))
+}
+
+/// `orchestrator`'s prober on a fast schedule, `Host` port 3000.
+fn fast(orchestrator: Orchestrator) -> Prober {
+    Prober::new(orchestrator)
+        .port(3000)
+        .interval(Duration::from_millis(20))
+        .timeout(Duration::from_millis(500))
+        .deploy_timeout(Duration::from_millis(100))
+}
+
+#[tokio::test]
+async fn every_orchestrator_deploys_the_quickstart() {
+    let server = TestServer::start(app(&production())).await;
+    for orchestrator in Orchestrator::ALL {
+        let prober = fast(orchestrator);
+        let healthy = Deploy::Healthy {
+            attempts: 1,
+            status: StatusCode::OK,
+        };
+        assert_eq!(
+            prober.probe_addr(server.addr()).await,
+            healthy,
+            "{orchestrator}"
+        );
+        assert_eq!(
+            prober.probe_service(app(&production())).await,
+            healthy,
+            "{orchestrator}"
+        );
+    }
+}
+
+/// What each orchestrator concludes when `served` is what `main` serves, over
+/// TCP and in process (the two must agree).
+async fn verdicts(
+    served: impl Fn() -> Router,
+) -> Vec<(Orchestrator, Result<StatusCode, ProbeFailure>)> {
+    let server = TestServer::start(served()).await;
+    let mut verdicts = Vec::new();
+    for orchestrator in Orchestrator::ALL {
+        let prober = fast(orchestrator);
+        let over_tcp = prober.check_addr(server.addr()).await;
+        assert_eq!(
+            prober.check_service(served()).await,
+            over_tcp,
+            "{orchestrator}"
+        );
+        verdicts.push((orchestrator, over_tcp));
+    }
+    verdicts
+}
+
+#[tokio::test]
+async fn host_validation_in_main_fails_every_orchestrator() {
+    let served = || app(&production()).layer(host_validation("app.example.com"));
+    for (orchestrator, verdict) in verdicts(served).await {
+        assert_eq!(
+            verdict,
+            Err(ProbeFailure::Status(StatusCode::BAD_REQUEST)),
+            "{orchestrator}"
+        );
+        let message = verdict.unwrap_err().to_string();
+        assert!(message.contains("not from the healthcheck"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn bearer_auth_in_main_fails_every_orchestrator() {
+    let served = || app(&production()).layer(require_bearer("secret"));
+    for (orchestrator, verdict) in verdicts(served).await {
+        assert_eq!(
+            verdict,
+            Err(ProbeFailure::Status(StatusCode::UNAUTHORIZED)),
+            "{orchestrator}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_https_redirect_in_main_is_judged_as_each_orchestrator_does() {
+    // The redirect keeps the probe's Host: https://<probe host>/up.
+    let served = || app(&production()).layer(from_fn_with_state(true, redirect_to_https));
+    let verdicts = verdicts(served).await;
+    let https = |host: &str| {
+        Err(ProbeFailure::HttpsRedirect {
+            location: format!("https://{host}/up"),
+        })
+    };
+    assert_eq!(
+        verdicts,
+        [
+            // Go's client follows it and the TLS handshake fails.
+            (Orchestrator::KamalProxy, https("7c7168a662c1:3000")),
+            // Same host name: the kubelet follows it too.
+            (Orchestrator::Kubelet, https("10.244.0.7:3000")),
+            // Not followed, and only 200 matches.
+            (
+                Orchestrator::AwsAlb,
+                Err(ProbeFailure::Status(StatusCode::MOVED_PERMANENTLY))
+            ),
+            // Not followed, and `curl -f` only fails from 400 on: Docker
+            // reports healthy without ever reaching the healthcheck (the
+            // preflight catches it).
+            (Orchestrator::DockerCurl, Ok(StatusCode::MOVED_PERMANENTLY)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_kubelet_counts_a_redirect_to_another_host_as_success() {
+    let canonical = Router::new().route(
+        "/up",
+        get(|| async {
+            (
+                StatusCode::MOVED_PERMANENTLY,
+                [(LOCATION, "https://app.example.com/up")],
+            )
+        }),
+    );
+    let verdicts = verdicts(move || canonical.clone()).await;
+    let https = Err(ProbeFailure::HttpsRedirect {
+        location: "https://app.example.com/up".to_owned(),
+    });
+    assert_eq!(
+        verdicts,
+        [
+            (Orchestrator::KamalProxy, https),
+            (Orchestrator::Kubelet, Ok(StatusCode::MOVED_PERMANENTLY)),
+            (
+                Orchestrator::AwsAlb,
+                Err(ProbeFailure::Status(StatusCode::MOVED_PERMANENTLY))
+            ),
+            (Orchestrator::DockerCurl, Ok(StatusCode::MOVED_PERMANENTLY)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_readiness_check_is_the_healthcheck_answering() {
+    // Nothing listens on the database address: the healthcheck answers 503.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let database = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let config = production().with_database_addr(database);
+    for (orchestrator, verdict) in verdicts(|| app(&config)).await {
+        assert_eq!(verdict, Err(ProbeFailure::NotReady), "{orchestrator}");
+        let failure = verdict.unwrap_err();
+        assert!(failure.healthcheck_answered());
+        assert!(
+            failure.to_string().contains("the healthcheck answered 503"),
+            "{failure}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_prober_writes_its_orchestrators_exact_request() {
+    let expected: [(Orchestrator, &[u8]); 4] = [
+        (Orchestrator::KamalProxy, KAMAL_PROBE),
+        (
+            Orchestrator::Kubelet,
+            b"GET /up HTTP/1.1\r\nHost: 10.244.0.7:3000\r\nUser-Agent: kube-probe/1.34\r\nAccept: */*\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            Orchestrator::AwsAlb,
+            b"GET /up HTTP/1.1\r\nHost: 172.31.20.7:3000\r\nUser-Agent: ELB-HealthChecker/2.0\r\nConnection: close\r\n\r\n",
+        ),
+        (
+            Orchestrator::DockerCurl,
+            b"GET /up HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n",
+        ),
+    ];
+    for (orchestrator, bytes) in expected {
+        let prober = fast(orchestrator);
+        let (status, sent) =
+            received_request(|addr| async move { prober.check_addr(addr).await }).await;
+        assert_eq!(status, Ok(StatusCode::OK));
+        assert_eq!(sent, bytes, "{orchestrator}");
+        assert_eq!(fast(orchestrator).request_bytes(), bytes, "{orchestrator}");
+    }
+    assert_eq!(prober().host(), CONTAINER_HOST);
+}
+
+/// Runs `client` against a one-shot listener that answers `200 OK`, and
+/// returns its result and the request head the listener received.
+async fn received_request<F, Fut, T>(client: F) -> (T, Vec<u8>)
+where
+    F: FnOnce(std::net::SocketAddr) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        while !request.ends_with(b"\r\n\r\n") {
+            let mut byte = [0];
+            stream.read_exact(&mut byte).await.unwrap();
+            request.push(byte[0]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nOK")
+            .await
+            .unwrap();
+        request
+    });
+    let result = client(addr).await;
+    (result, server.await.unwrap())
+}
+
+/// `curl -sf -o /dev/null http://localhost:<port><path>` as a Docker
+/// `HEALTHCHECK` runs it: `Ok(())` when curl exits 0 (healthy), its exit code
+/// otherwise.
+async fn curl_f(port: u16, path: &str) -> Result<(), i32> {
+    let status = tokio::process::Command::new("curl")
+        .args([
+            "-sf",
+            "-o",
+            "/dev/null",
+            &format!("http://localhost:{port}{path}"),
+        ])
+        .status()
+        .await
+        .expect("curl is installed (Docker HEALTHCHECK's usual command)");
+    if status.success() {
+        Ok(())
+    } else {
+        Err(status.code().unwrap_or(-1))
+    }
+}
+
+#[tokio::test]
+async fn the_docker_profile_is_what_curl_f_sends_and_decides() {
+    let version = std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .expect("curl is installed");
+    let version = String::from_utf8_lossy(&version.stdout);
+    let version = version.split_whitespace().nth(1).expect("curl <version>");
+
+    // Byte for byte, with this machine's curl version in User-Agent.
+    let mut port = 0;
+    let (_, sent) = received_request(|addr| {
+        port = addr.port();
+        curl_f(addr.port(), "/up")
+    })
+    .await;
+    let prober = Prober::docker_curl()
+        .port(port)
+        .user_agent(format!("curl/{version}"));
+    assert_eq!(
+        String::from_utf8_lossy(&sent),
+        String::from_utf8_lossy(&prober.request_bytes())
+    );
+
+    // The same verdicts as curl's exit status, on the quickstart and on
+    // blocking stacks.
+    let stacks: [(&str, Router); 4] = [
+        ("quickstart", app(&production())),
+        (
+            "host validation in main",
+            app(&production()).layer(host_validation("app.example.com")),
+        ),
+        (
+            "bearer auth in main",
+            app(&production()).layer(require_bearer("secret")),
+        ),
+        (
+            "https redirect in main",
+            app(&production()).layer(from_fn_with_state(true, redirect_to_https)),
+        ),
+    ];
+    for (name, stack) in stacks {
+        let server = TestServer::start(stack).await;
+        let port = server.addr().port();
+        let curl = curl_f(port, "/up").await;
+        let prober = Prober::docker_curl()
+            .port(port)
+            .check_addr(server.addr())
+            .await;
+        assert_eq!(
+            curl.is_ok(),
+            prober.is_ok(),
+            "{name}: curl {curl:?}, prober {prober:?}"
+        );
+        if let Err(code) = curl {
+            assert_eq!(
+                code, 22,
+                "{name}: curl -f exits 22 on a status of 400 or more"
+            );
+        }
+    }
 }
