@@ -1,0 +1,196 @@
+//! The realistic-program corpus (`tests/corpus`): every program's `app()` is
+//! served on 127.0.0.1 and sent kamal-proxy's probe by a real HTTP client;
+//! the status it gets, and whether Kamal would count it as healthy, must be
+//! what `tests/corpus/truth.tsv` says. See `tests/corpus/README.md`.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum_kamal_tests::{CONTAINER_HOST, Reply, client_send};
+use http::{Method, StatusCode};
+use tokio::net::TcpListener;
+
+/// The committed truth: one row per program.
+const TRUTH: &str = include_str!("../corpus/truth.tsv");
+
+/// kamal-proxy probes with Go's `http.Client`, which follows up to 10
+/// redirects (net/http `defaultCheckRedirect`).
+const MAX_REDIRECTS: usize = 10;
+
+/// One row of `truth.tsv`.
+#[derive(Debug)]
+struct Truth<'a> {
+    program: &'a str,
+    status: u16,
+    verdict: &'a str,
+    blocker: &'a str,
+    source: &'a str,
+}
+
+fn truth_rows() -> Vec<Truth<'static>> {
+    let mut lines = TRUTH.lines();
+    assert_eq!(
+        lines.next(),
+        Some("program\tstatus\tverdict\tblocker\tsource"),
+        "truth.tsv header"
+    );
+    lines
+        .map(|line| match line.split('\t').collect::<Vec<_>>()[..] {
+            [program, status, verdict, blocker, source] => Truth {
+                program,
+                status: status.parse().expect("status is a number"),
+                verdict,
+                blocker,
+                source,
+            },
+            _ => panic!("truth.tsv row without 5 tab-separated fields: {line:?}"),
+        })
+        .collect()
+}
+
+/// Serves `app` as production does: `axum::serve` with the peer address
+/// available to `ConnectInfo` (what rate limiters and client-IP extractors
+/// keyed on the peer need; harmless to the others).
+async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local address");
+    let server = tokio::spawn(async move {
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service).await.expect("serve");
+    });
+    (addr, server)
+}
+
+/// The path a redirect leads back to on the same app, if it does: a
+/// relative `Location` or an absolute one on kamal-proxy's `Host` over plain
+/// HTTP. Anything else (HTTPS on the app's plain port, another host) cannot
+/// end in a 2xx from this container.
+fn same_origin_target(reply: &Reply) -> Option<String> {
+    let location = reply.header("location")?;
+    if location.starts_with('/') && !location.starts_with("//") {
+        return Some(location.to_owned());
+    }
+    let rest = location.strip_prefix("http://")?.strip_prefix(CONTAINER_HOST)?;
+    rest.starts_with('/').then(|| rest.to_owned())
+}
+
+/// Probes `app` the way kamal-proxy does and checks the answer against the
+/// program's row: the first status, then `passes` exactly when the probe,
+/// following same-origin redirects, ends in a 2xx.
+async fn check(program: &str, app: Router) {
+    let rows = truth_rows();
+    let truth = rows
+        .iter()
+        .find(|row| row.program == program)
+        .unwrap_or_else(|| panic!("{program} has no row in truth.tsv"));
+    let (addr, server) = serve(app).await;
+    let first = client_send(addr, Method::GET, "/up").await;
+    let mut last = first.clone();
+    for _ in 0..MAX_REDIRECTS {
+        if !last.status.is_redirection() {
+            break;
+        }
+        let Some(target) = same_origin_target(&last) else {
+            break;
+        };
+        last = client_send(addr, Method::GET, &target).await;
+    }
+    server.abort();
+    let verdict = if last.status.is_success() {
+        "passes"
+    } else {
+        "fails"
+    };
+    assert_eq!(
+        (first.status, verdict),
+        (
+            StatusCode::from_u16(truth.status).expect("valid status"),
+            truth.verdict
+        ),
+        "{program}: probe answered {first:?}, finally {last:?}; truth.tsv says {truth:?}"
+    );
+}
+
+macro_rules! corpus {
+    ($($program:ident),+ $(,)?) => {
+        const PROGRAMS: &[&str] = &[$(stringify!($program)),+];
+        $(
+            #[tokio::test]
+            async fn $program() {
+                check(stringify!($program), $program::app()).await;
+            }
+        )+
+    };
+}
+
+#[path = "../corpus/programs/admin_extractor_with_state.rs"]
+mod admin_extractor_with_state;
+
+corpus!(admin_extractor_with_state);
+
+#[test]
+fn truth_lists_exactly_the_programs() {
+    let rows = truth_rows();
+    let in_table: BTreeSet<&str> = rows.iter().map(|row| row.program).collect();
+    assert_eq!(in_table.len(), rows.len(), "a program has two rows");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/programs");
+    let files: BTreeSet<String> = std::fs::read_dir(dir)
+        .expect("read tests/corpus/programs")
+        .map(|entry| entry.expect("dir entry").file_name().into_string().expect("UTF-8 name"))
+        .map(|file| file.strip_suffix(".rs").expect("only .rs files").to_owned())
+        .collect();
+    let tested: BTreeSet<&str> = PROGRAMS.iter().copied().collect();
+    assert_eq!(
+        files.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        in_table,
+        "files vs truth.tsv"
+    );
+    assert_eq!(tested, in_table, "tested programs vs truth.tsv");
+}
+
+#[test]
+fn truth_rows_are_consistent() {
+    for row in truth_rows() {
+        let source = row.source;
+        assert!(
+            source.starts_with("https://") || source.contains('/'),
+            "{}: source {source:?}",
+            row.program
+        );
+        match row.verdict {
+            "passes" => assert!(row.blocker.is_empty(), "{}: a blocker on a pass", row.program),
+            "fails" => assert!(!row.blocker.is_empty(), "{}: no blocker", row.program),
+            other => panic!("{}: verdict {other:?}", row.program),
+        }
+        let file = format!(
+            "{}/corpus/programs/{}.rs",
+            env!("CARGO_MANIFEST_DIR"),
+            row.program
+        );
+        let text = std::fs::read_to_string(&file).expect("program file");
+        assert!(
+            text.contains(row.blocker),
+            "{}: blocker {:?} is not written in the source",
+            row.program,
+            row.blocker
+        );
+        assert!(
+            text.starts_with(&format!("//! Source: {source}\n")),
+            "{}: first line must be `//! Source: {source}`",
+            row.program
+        );
+        assert_eq!(
+            text.matches("healthcheck()").count(),
+            1,
+            "{}: exactly one healthcheck()",
+            row.program
+        );
+        assert_eq!(
+            text.matches("pub fn app() -> Router").count(),
+            1,
+            "{}: exactly one `pub fn app() -> Router`",
+            row.program
+        );
+    }
+}
