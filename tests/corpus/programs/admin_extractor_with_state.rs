@@ -4,13 +4,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::from_extractor_with_state;
 use axum::routing::get;
-use axum::Router;
 
 #[derive(Clone)]
 struct AdminState {
