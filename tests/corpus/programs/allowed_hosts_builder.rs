@@ -1,5 +1,5 @@
 //! Source: https://github.com/iamsauravsharma/tower_allowed_hosts
-//! Host validation in a `ServiceBuilder` (errors mapped to 400), outside the healthcheck: `AllowedHostLayer::new(Or::new("example.com", "www.example.com"))`.
+//! Host validation in a `ServiceBuilder` (errors mapped to 400), outside the healthcheck: `AllowedHostLayer::new(Or::new(APEX, WWW))`.
 
 use axum::error_handling::HandleErrorLayer;
 use axum::http::StatusCode;
@@ -8,6 +8,9 @@ use axum::{BoxError, Router};
 use tower::ServiceBuilder;
 use tower_allowed_hosts::AllowedHostLayer;
 use tower_allowed_hosts::matcher::Or;
+
+const APEX: &str = "example.com";
+const WWW: &str = "www.example.com";
 
 async fn host_error(error: BoxError) -> (StatusCode, String) {
     (
@@ -27,9 +30,6 @@ pub fn app() -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(HandleErrorLayer::new(host_error))
-                .layer(AllowedHostLayer::new(Or::new(
-                    "example.com",
-                    "www.example.com",
-                ))),
+                .layer(AllowedHostLayer::new(Or::new(APEX, WWW))),
         )
 }
