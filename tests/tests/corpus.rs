@@ -131,20 +131,34 @@ mod allowed_hosts_builder;
 mod api_key_from_fn_with_state;
 #[path = "../corpus/programs/basic_auth_staging.rs"]
 mod basic_auth_staging;
+#[path = "../corpus/programs/beta_gate_map_request_with_state.rs"]
+mod beta_gate_map_request_with_state;
 #[path = "../corpus/programs/canonical_host_www.rs"]
 mod canonical_host_www;
 #[path = "../corpus/programs/client_ip_from_forwarded_for.rs"]
 mod client_ip_from_forwarded_for;
+#[path = "../corpus/programs/cookie_check_let_bound_builder.rs"]
+mod cookie_check_let_bound_builder;
 #[path = "../corpus/programs/custom_header_validation.rs"]
 mod custom_header_validation;
 #[path = "../corpus/programs/either_auth_by_config.rs"]
 mod either_auth_by_config;
 #[path = "../corpus/programs/enforce_tls_map_request.rs"]
 mod enforce_tls_map_request;
+#[path = "../corpus/programs/fallback_after_healthcheck.rs"]
+mod fallback_after_healthcheck;
+#[path = "../corpus/programs/host_allowlist_closure.rs"]
+mod host_allowlist_closure;
 #[path = "../corpus/programs/https_redirect_from_fn.rs"]
 mod https_redirect_from_fn;
+#[path = "../corpus/programs/jwt_claims_from_extractor.rs"]
+mod jwt_claims_from_extractor;
+#[path = "../corpus/programs/locale_prefix_redirect.rs"]
+mod locale_prefix_redirect;
 #[path = "../corpus/programs/login_required_layer.rs"]
 mod login_required_layer;
+#[path = "../corpus/programs/login_url_redirect_loop.rs"]
+mod login_url_redirect_loop;
 #[path = "../corpus/programs/maintenance_switch.rs"]
 mod maintenance_switch;
 #[path = "../corpus/programs/normalize_append_slash.rs"]
@@ -157,6 +171,12 @@ mod permission_required_staff;
 mod require_json_accept;
 #[path = "../corpus/programs/rewrite_to_api_prefix.rs"]
 mod rewrite_to_api_prefix;
+#[path = "../corpus/programs/route_layer_with_nested_api.rs"]
+mod route_layer_with_nested_api;
+#[path = "../corpus/programs/security_layers_helper.rs"]
+mod security_layers_helper;
+#[path = "../corpus/programs/session_guard_tower_sessions.rs"]
+mod session_guard_tower_sessions;
 #[path = "../corpus/programs/tenant_by_host.rs"]
 mod tenant_by_host;
 
@@ -165,19 +185,29 @@ corpus!(
     allowed_hosts_builder,
     api_key_from_fn_with_state,
     basic_auth_staging,
+    beta_gate_map_request_with_state,
     canonical_host_www,
     client_ip_from_forwarded_for,
+    cookie_check_let_bound_builder,
     custom_header_validation,
     either_auth_by_config,
     enforce_tls_map_request,
+    fallback_after_healthcheck,
+    host_allowlist_closure,
     https_redirect_from_fn,
+    jwt_claims_from_extractor,
+    locale_prefix_redirect,
     login_required_layer,
+    login_url_redirect_loop,
     maintenance_switch,
     normalize_append_slash,
     option_layer_bearer_map,
     permission_required_staff,
     require_json_accept,
     rewrite_to_api_prefix,
+    route_layer_with_nested_api,
+    security_layers_helper,
+    session_guard_tower_sessions,
     tenant_by_host,
 );
 
@@ -243,13 +273,13 @@ fn truth_rows_are_consistent() {
             row.program
         );
         assert_eq!(
-            text.matches("healthcheck()").count(),
+            code(&text).matches("healthcheck()").count(),
             1,
             "{}: exactly one healthcheck()",
             row.program
         );
         assert_eq!(
-            text.matches("pub fn app() -> Router").count(),
+            code(&text).matches("pub fn app() -> Router").count(),
             1,
             "{}: exactly one `pub fn app() -> Router`",
             row.program
