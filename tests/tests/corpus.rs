@@ -129,16 +129,26 @@ mod admin_extractor_with_state;
 mod allowed_hosts_builder;
 #[path = "../corpus/programs/api_key_from_fn_with_state.rs"]
 mod api_key_from_fn_with_state;
+#[path = "../corpus/programs/auth_manager_outside.rs"]
+mod auth_manager_outside;
 #[path = "../corpus/programs/basic_auth_staging.rs"]
 mod basic_auth_staging;
 #[path = "../corpus/programs/beta_gate_map_request_with_state.rs"]
 mod beta_gate_map_request_with_state;
 #[path = "../corpus/programs/canonical_host_www.rs"]
 mod canonical_host_www;
+#[path = "../corpus/programs/client_ip_connect_info.rs"]
+mod client_ip_connect_info;
 #[path = "../corpus/programs/client_ip_from_forwarded_for.rs"]
 mod client_ip_from_forwarded_for;
 #[path = "../corpus/programs/cookie_check_let_bound_builder.rs"]
 mod cookie_check_let_bound_builder;
+#[path = "../corpus/programs/cors_and_timeout.rs"]
+mod cors_and_timeout;
+#[path = "../corpus/programs/cross_origin_protection.rs"]
+mod cross_origin_protection;
+#[path = "../corpus/programs/csrf_token_layer.rs"]
+mod csrf_token_layer;
 #[path = "../corpus/programs/custom_header_validation.rs"]
 mod custom_header_validation;
 #[path = "../corpus/programs/either_auth_by_config.rs"]
@@ -147,6 +157,8 @@ mod either_auth_by_config;
 mod enforce_tls_map_request;
 #[path = "../corpus/programs/fallback_after_healthcheck.rs"]
 mod fallback_after_healthcheck;
+#[path = "../corpus/programs/governor_smart_ip.rs"]
+mod governor_smart_ip;
 #[path = "../corpus/programs/host_allowlist_closure.rs"]
 mod host_allowlist_closure;
 #[path = "../corpus/programs/https_redirect_from_fn.rs"]
@@ -163,10 +175,14 @@ mod login_url_redirect_loop;
 mod maintenance_switch;
 #[path = "../corpus/programs/normalize_append_slash.rs"]
 mod normalize_append_slash;
+#[path = "../corpus/programs/normalize_trim_slash.rs"]
+mod normalize_trim_slash;
 #[path = "../corpus/programs/option_layer_bearer_map.rs"]
 mod option_layer_bearer_map;
 #[path = "../corpus/programs/permission_required_staff.rs"]
 mod permission_required_staff;
+#[path = "../corpus/programs/request_id_propagation.rs"]
+mod request_id_propagation;
 #[path = "../corpus/programs/require_json_accept.rs"]
 mod require_json_accept;
 #[path = "../corpus/programs/rewrite_to_api_prefix.rs"]
@@ -175,24 +191,36 @@ mod rewrite_to_api_prefix;
 mod route_layer_with_nested_api;
 #[path = "../corpus/programs/security_layers_helper.rs"]
 mod security_layers_helper;
+#[path = "../corpus/programs/session_counter.rs"]
+mod session_counter;
 #[path = "../corpus/programs/session_guard_tower_sessions.rs"]
 mod session_guard_tower_sessions;
 #[path = "../corpus/programs/tenant_by_host.rs"]
 mod tenant_by_host;
+#[path = "../corpus/programs/trace_compression_outside.rs"]
+mod trace_compression_outside;
+#[path = "../corpus/programs/upload_body_limits.rs"]
+mod upload_body_limits;
 
 corpus!(
     admin_extractor_with_state,
     allowed_hosts_builder,
     api_key_from_fn_with_state,
+    auth_manager_outside,
     basic_auth_staging,
     beta_gate_map_request_with_state,
     canonical_host_www,
+    client_ip_connect_info,
     client_ip_from_forwarded_for,
     cookie_check_let_bound_builder,
+    cors_and_timeout,
+    cross_origin_protection,
+    csrf_token_layer,
     custom_header_validation,
     either_auth_by_config,
     enforce_tls_map_request,
     fallback_after_healthcheck,
+    governor_smart_ip,
     host_allowlist_closure,
     https_redirect_from_fn,
     jwt_claims_from_extractor,
@@ -201,14 +229,19 @@ corpus!(
     login_url_redirect_loop,
     maintenance_switch,
     normalize_append_slash,
+    normalize_trim_slash,
     option_layer_bearer_map,
     permission_required_staff,
+    request_id_propagation,
     require_json_accept,
     rewrite_to_api_prefix,
     route_layer_with_nested_api,
     security_layers_helper,
+    session_counter,
     session_guard_tower_sessions,
     tenant_by_host,
+    trace_compression_outside,
+    upload_body_limits,
 );
 
 #[test]
