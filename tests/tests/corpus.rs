@@ -129,6 +129,8 @@ mod admin_extractor_with_state;
 mod allowed_hosts_builder;
 #[path = "../corpus/programs/api_key_from_fn_with_state.rs"]
 mod api_key_from_fn_with_state;
+#[path = "../corpus/programs/auth_context_extension.rs"]
+mod auth_context_extension;
 #[path = "../corpus/programs/auth_manager_outside.rs"]
 mod auth_manager_outside;
 #[path = "../corpus/programs/basic_auth_staging.rs"]
@@ -167,6 +169,8 @@ mod https_redirect_from_fn;
 mod jwt_claims_from_extractor;
 #[path = "../corpus/programs/locale_prefix_redirect.rs"]
 mod locale_prefix_redirect;
+#[path = "../corpus/programs/log_host_tracing.rs"]
+mod log_host_tracing;
 #[path = "../corpus/programs/login_required_layer.rs"]
 mod login_required_layer;
 #[path = "../corpus/programs/login_url_redirect_loop.rs"]
@@ -177,18 +181,30 @@ mod maintenance_switch;
 mod normalize_append_slash;
 #[path = "../corpus/programs/normalize_trim_slash.rs"]
 mod normalize_trim_slash;
+#[path = "../corpus/programs/option_layer_basic_unset.rs"]
+mod option_layer_basic_unset;
 #[path = "../corpus/programs/option_layer_bearer_map.rs"]
 mod option_layer_bearer_map;
+#[path = "../corpus/programs/optional_auth_state.rs"]
+mod optional_auth_state;
 #[path = "../corpus/programs/permission_required_staff.rs"]
 mod permission_required_staff;
+#[path = "../corpus/programs/print_request_response.rs"]
+mod print_request_response;
 #[path = "../corpus/programs/request_id_propagation.rs"]
 mod request_id_propagation;
+#[path = "../corpus/programs/request_start_map_request.rs"]
+mod request_start_map_request;
 #[path = "../corpus/programs/require_json_accept.rs"]
 mod require_json_accept;
 #[path = "../corpus/programs/rewrite_to_api_prefix.rs"]
 mod rewrite_to_api_prefix;
+#[path = "../corpus/programs/route_layer_bearer_after.rs"]
+mod route_layer_bearer_after;
 #[path = "../corpus/programs/route_layer_with_nested_api.rs"]
 mod route_layer_with_nested_api;
+#[path = "../corpus/programs/security_headers_map_response.rs"]
+mod security_headers_map_response;
 #[path = "../corpus/programs/security_layers_helper.rs"]
 mod security_layers_helper;
 #[path = "../corpus/programs/session_counter.rs"]
@@ -199,6 +215,8 @@ mod session_guard_tower_sessions;
 mod tenant_by_host;
 #[path = "../corpus/programs/trace_compression_outside.rs"]
 mod trace_compression_outside;
+#[path = "../corpus/programs/track_metrics_outside.rs"]
+mod track_metrics_outside;
 #[path = "../corpus/programs/upload_body_limits.rs"]
 mod upload_body_limits;
 
@@ -206,6 +224,7 @@ corpus!(
     admin_extractor_with_state,
     allowed_hosts_builder,
     api_key_from_fn_with_state,
+    auth_context_extension,
     auth_manager_outside,
     basic_auth_staging,
     beta_gate_map_request_with_state,
@@ -225,22 +244,30 @@ corpus!(
     https_redirect_from_fn,
     jwt_claims_from_extractor,
     locale_prefix_redirect,
+    log_host_tracing,
     login_required_layer,
     login_url_redirect_loop,
     maintenance_switch,
     normalize_append_slash,
     normalize_trim_slash,
+    option_layer_basic_unset,
     option_layer_bearer_map,
+    optional_auth_state,
     permission_required_staff,
+    print_request_response,
     request_id_propagation,
+    request_start_map_request,
     require_json_accept,
     rewrite_to_api_prefix,
+    route_layer_bearer_after,
     route_layer_with_nested_api,
+    security_headers_map_response,
     security_layers_helper,
     session_counter,
     session_guard_tower_sessions,
     tenant_by_host,
     trace_compression_outside,
+    track_metrics_outside,
     upload_body_limits,
 );
 
