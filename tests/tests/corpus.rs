@@ -159,14 +159,20 @@ mod either_auth_by_config;
 mod enforce_tls_map_request;
 #[path = "../corpus/programs/fallback_after_healthcheck.rs"]
 mod fallback_after_healthcheck;
+#[path = "../corpus/programs/fallback_then_healthcheck.rs"]
+mod fallback_then_healthcheck;
 #[path = "../corpus/programs/governor_smart_ip.rs"]
 mod governor_smart_ip;
 #[path = "../corpus/programs/host_allowlist_closure.rs"]
 mod host_allowlist_closure;
+#[path = "../corpus/programs/https_redirect_exempts_up.rs"]
+mod https_redirect_exempts_up;
 #[path = "../corpus/programs/https_redirect_from_fn.rs"]
 mod https_redirect_from_fn;
 #[path = "../corpus/programs/jwt_claims_from_extractor.rs"]
 mod jwt_claims_from_extractor;
+#[path = "../corpus/programs/key_value_store_stack.rs"]
+mod key_value_store_stack;
 #[path = "../corpus/programs/locale_prefix_redirect.rs"]
 mod locale_prefix_redirect;
 #[path = "../corpus/programs/log_host_tracing.rs"]
@@ -177,6 +183,12 @@ mod login_required_layer;
 mod login_url_redirect_loop;
 #[path = "../corpus/programs/maintenance_switch.rs"]
 mod maintenance_switch;
+#[path = "../corpus/programs/merge_docs_after_healthcheck.rs"]
+mod merge_docs_after_healthcheck;
+#[path = "../corpus/programs/method_override_map_request.rs"]
+mod method_override_map_request;
+#[path = "../corpus/programs/nested_api_helper.rs"]
+mod nested_api_helper;
 #[path = "../corpus/programs/normalize_append_slash.rs"]
 mod normalize_append_slash;
 #[path = "../corpus/programs/normalize_trim_slash.rs"]
@@ -191,6 +203,8 @@ mod optional_auth_state;
 mod permission_required_staff;
 #[path = "../corpus/programs/print_request_response.rs"]
 mod print_request_response;
+#[path = "../corpus/programs/rate_limit_buffer.rs"]
+mod rate_limit_buffer;
 #[path = "../corpus/programs/request_id_propagation.rs"]
 mod request_id_propagation;
 #[path = "../corpus/programs/request_start_map_request.rs"]
@@ -211,6 +225,8 @@ mod security_layers_helper;
 mod session_counter;
 #[path = "../corpus/programs/session_guard_tower_sessions.rs"]
 mod session_guard_tower_sessions;
+#[path = "../corpus/programs/strip_base_path.rs"]
+mod strip_base_path;
 #[path = "../corpus/programs/tenant_by_host.rs"]
 mod tenant_by_host;
 #[path = "../corpus/programs/trace_compression_outside.rs"]
@@ -239,15 +255,21 @@ corpus!(
     either_auth_by_config,
     enforce_tls_map_request,
     fallback_after_healthcheck,
+    fallback_then_healthcheck,
     governor_smart_ip,
     host_allowlist_closure,
+    https_redirect_exempts_up,
     https_redirect_from_fn,
     jwt_claims_from_extractor,
+    key_value_store_stack,
     locale_prefix_redirect,
     log_host_tracing,
     login_required_layer,
     login_url_redirect_loop,
     maintenance_switch,
+    merge_docs_after_healthcheck,
+    method_override_map_request,
+    nested_api_helper,
     normalize_append_slash,
     normalize_trim_slash,
     option_layer_basic_unset,
@@ -255,6 +277,7 @@ corpus!(
     optional_auth_state,
     permission_required_staff,
     print_request_response,
+    rate_limit_buffer,
     request_id_propagation,
     request_start_map_request,
     require_json_accept,
@@ -265,6 +288,7 @@ corpus!(
     security_layers_helper,
     session_counter,
     session_guard_tower_sessions,
+    strip_base_path,
     tenant_by_host,
     trace_compression_outside,
     track_metrics_outside,
