@@ -137,6 +137,10 @@ mod auth_manager_outside;
 mod basic_auth_staging;
 #[path = "../corpus/programs/beta_gate_map_request_with_state.rs"]
 mod beta_gate_map_request_with_state;
+#[path = "../corpus/programs/builder_auth_after_healthcheck.rs"]
+mod builder_auth_after_healthcheck;
+#[path = "../corpus/programs/builder_auth_before_healthcheck.rs"]
+mod builder_auth_before_healthcheck;
 #[path = "../corpus/programs/canonical_host_www.rs"]
 mod canonical_host_www;
 #[path = "../corpus/programs/client_ip_connect_info.rs"]
@@ -163,6 +167,8 @@ mod fallback_after_healthcheck;
 mod fallback_then_healthcheck;
 #[path = "../corpus/programs/governor_smart_ip.rs"]
 mod governor_smart_ip;
+#[path = "../corpus/programs/healthcheck_in_nested_router.rs"]
+mod healthcheck_in_nested_router;
 #[path = "../corpus/programs/host_allowlist_closure.rs"]
 mod host_allowlist_closure;
 #[path = "../corpus/programs/https_redirect_exempts_up.rs"]
@@ -244,6 +250,8 @@ corpus!(
     auth_manager_outside,
     basic_auth_staging,
     beta_gate_map_request_with_state,
+    builder_auth_after_healthcheck,
+    builder_auth_before_healthcheck,
     canonical_host_www,
     client_ip_connect_info,
     client_ip_from_forwarded_for,
@@ -257,6 +265,7 @@ corpus!(
     fallback_after_healthcheck,
     fallback_then_healthcheck,
     governor_smart_ip,
+    healthcheck_in_nested_router,
     host_allowlist_closure,
     https_redirect_exempts_up,
     https_redirect_from_fn,
