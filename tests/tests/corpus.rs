@@ -171,6 +171,8 @@ mod governor_smart_ip;
 mod healthcheck_in_nested_router;
 #[path = "../corpus/programs/host_allowlist_closure.rs"]
 mod host_allowlist_closure;
+#[path = "../corpus/programs/host_check_exempts_up.rs"]
+mod host_check_exempts_up;
 #[path = "../corpus/programs/https_redirect_exempts_up.rs"]
 mod https_redirect_exempts_up;
 #[path = "../corpus/programs/https_redirect_from_fn.rs"]
@@ -267,6 +269,7 @@ corpus!(
     governor_smart_ip,
     healthcheck_in_nested_router,
     host_allowlist_closure,
+    host_check_exempts_up,
     https_redirect_exempts_up,
     https_redirect_from_fn,
     jwt_claims_from_extractor,

@@ -1,4 +1,4 @@
-//! Source: https://github.com/imbolc/axum-client-ip/blob/main/examples/integration.rs
+//! Source: https://github.com/imbolc/axum-client-ip/blob/main/README.md
 //! Client IPs from the connection (`ClientIpSource::ConnectInfo`), logged by `from_fn(log_client_ip)` outside the healthcheck: the peer address is always there.
 
 use axum::Router;

@@ -15,6 +15,7 @@ enum Environment {
     Production,
 }
 
+#[allow(clippy::result_large_err)] // the signature `ValidateRequestHeaderLayer::custom` takes
 fn api_token(request: &mut Request<Body>) -> Result<(), Response<Body>> {
     if token_is_valid(request.headers()) {
         return Ok(());
