@@ -7,16 +7,16 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum_kamal_tests::{CONTAINER_HOST, Reply, client_send};
+use axum_kamal::testing::KamalProber;
+use axum_kamal_tests::{CONTAINER_HOST, client_send};
 use http::Method;
 use tokio::net::TcpListener;
 
 /// The committed truth: one row per program.
 const TRUTH: &str = include_str!("../corpus/truth.tsv");
 
-/// kamal-proxy probes with Go's `http.Client`, which follows up to 10
-/// redirects (net/http `defaultCheckRedirect`).
-const MAX_REDIRECTS: usize = 10;
+/// The port in [`CONTAINER_HOST`], kamal-proxy's `Host`.
+const CONTAINER_PORT: u16 = 3000;
 
 /// One row of `truth.tsv`.
 #[derive(Debug)]
@@ -62,24 +62,10 @@ async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     (addr, server)
 }
 
-/// The path a redirect leads back to on the same app, if it does: a
-/// relative `Location` or an absolute one on kamal-proxy's `Host` over plain
-/// HTTP. Anything else (HTTPS on the app's plain port, another host) cannot
-/// end in a 2xx from this container.
-fn same_origin_target(reply: &Reply) -> Option<String> {
-    let location = reply.header("location")?;
-    if location.starts_with('/') && !location.starts_with("//") {
-        return Some(location.to_owned());
-    }
-    let rest = location
-        .strip_prefix("http://")?
-        .strip_prefix(CONTAINER_HOST)?;
-    rest.starts_with('/').then(|| rest.to_owned())
-}
-
-/// Probes `app` the way kamal-proxy does and checks the answer against the
-/// program's row: the first status, then `passes` exactly when the probe,
-/// following same-origin redirects, ends in a 2xx.
+/// Probes `app` and checks the answer against the program's row: the status
+/// of kamal-proxy's probe sent once through a real HTTP client, then the
+/// verdict of a whole check as kamal-proxy runs it, redirects followed the
+/// way Go's client follows them (`KamalProber`).
 async fn check(program: &str, app: Router) {
     let rows = truth_rows();
     let truth = rows
@@ -88,26 +74,18 @@ async fn check(program: &str, app: Router) {
         .unwrap_or_else(|| panic!("{program} has no row in truth.tsv"));
     let (addr, server) = serve(app).await;
     let first = client_send(addr, Method::GET, "/up").await;
-    let mut last = first.clone();
-    for _ in 0..MAX_REDIRECTS {
-        if !last.status.is_redirection() {
-            break;
-        }
-        let Some(target) = same_origin_target(&last) else {
-            break;
-        };
-        last = client_send(addr, Method::GET, &target).await;
-    }
+    let prober = KamalProber::new().app_port(CONTAINER_PORT);
+    assert_eq!(prober.host(), CONTAINER_HOST, "both probes carry one Host");
+    let check = prober.check_addr(addr).await;
     server.abort();
-    let verdict = if last.status.is_success() {
-        "passes"
-    } else {
-        "fails"
+    let verdict = match check {
+        Ok(status) if status.is_success() => "passes",
+        _ => "fails",
     };
     assert_eq!(
         (first.status.as_u16(), verdict),
         (truth.status, truth.verdict),
-        "{program}: probe answered {first:?}, finally {last:?}; truth.tsv says {truth:?}"
+        "{program}: the probe got {first:?}, kamal-proxy's check {check:?}; truth.tsv says {truth:?}"
     );
 }
 
