@@ -101,12 +101,16 @@ macro_rules! corpus {
     };
 }
 
+#[path = "../corpus/programs/accept_json_validator.rs"]
+mod accept_json_validator;
 #[path = "../corpus/programs/admin_extractor_with_state.rs"]
 mod admin_extractor_with_state;
 #[path = "../corpus/programs/allowed_hosts_builder.rs"]
 mod allowed_hosts_builder;
 #[path = "../corpus/programs/api_key_from_fn_with_state.rs"]
 mod api_key_from_fn_with_state;
+#[path = "../corpus/programs/async_authorization_layer.rs"]
+mod async_authorization_layer;
 #[path = "../corpus/programs/auth_context_extension.rs"]
 mod auth_context_extension;
 #[path = "../corpus/programs/auth_manager_outside.rs"]
@@ -115,6 +119,8 @@ mod auth_manager_outside;
 mod basic_auth_staging;
 #[path = "../corpus/programs/beta_gate_map_request_with_state.rs"]
 mod beta_gate_map_request_with_state;
+#[path = "../corpus/programs/block_bad_bots.rs"]
+mod block_bad_bots;
 #[path = "../corpus/programs/builder_auth_after_healthcheck.rs"]
 mod builder_auth_after_healthcheck;
 #[path = "../corpus/programs/builder_auth_before_healthcheck.rs"]
@@ -197,6 +203,8 @@ mod request_id_propagation;
 mod request_start_map_request;
 #[path = "../corpus/programs/require_json_accept.rs"]
 mod require_json_accept;
+#[path = "../corpus/programs/response_headers_and_extension.rs"]
+mod response_headers_and_extension;
 #[path = "../corpus/programs/rewrite_to_api_prefix.rs"]
 mod rewrite_to_api_prefix;
 #[path = "../corpus/programs/route_layer_bearer_after.rs"]
@@ -215,6 +223,8 @@ mod session_guard_tower_sessions;
 mod strip_base_path;
 #[path = "../corpus/programs/tenant_by_host.rs"]
 mod tenant_by_host;
+#[path = "../corpus/programs/tower_filter_predicate.rs"]
+mod tower_filter_predicate;
 #[path = "../corpus/programs/trace_compression_outside.rs"]
 mod trace_compression_outside;
 #[path = "../corpus/programs/track_metrics_outside.rs"]
@@ -223,13 +233,16 @@ mod track_metrics_outside;
 mod upload_body_limits;
 
 corpus!(
+    accept_json_validator,
     admin_extractor_with_state,
     allowed_hosts_builder,
     api_key_from_fn_with_state,
+    async_authorization_layer,
     auth_context_extension,
     auth_manager_outside,
     basic_auth_staging,
     beta_gate_map_request_with_state,
+    block_bad_bots,
     builder_auth_after_healthcheck,
     builder_auth_before_healthcheck,
     canonical_host_www,
@@ -271,6 +284,7 @@ corpus!(
     request_id_propagation,
     request_start_map_request,
     require_json_accept,
+    response_headers_and_extension,
     rewrite_to_api_prefix,
     route_layer_bearer_after,
     route_layer_with_nested_api,
@@ -280,6 +294,7 @@ corpus!(
     session_guard_tower_sessions,
     strip_base_path,
     tenant_by_host,
+    tower_filter_predicate,
     trace_compression_outside,
     track_metrics_outside,
     upload_body_limits,
