@@ -1,0 +1,393 @@
+//! The realistic-program corpus (`tests/corpus`): every program's `app()` is
+//! served on 127.0.0.1 and sent kamal-proxy's probe by a real HTTP client;
+//! the status it gets, and whether Kamal would count it as healthy, must be
+//! what `tests/corpus/truth.tsv` says. See `tests/corpus/README.md`.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum_kamal::testing::Prober;
+use axum_kamal_tests::{CONTAINER_HOST, client_send};
+use http::Method;
+use tokio::net::TcpListener;
+
+/// The committed truth: one row per program.
+const TRUTH: &str = include_str!("../corpus/truth.tsv");
+
+/// The port in [`CONTAINER_HOST`], kamal-proxy's `Host`.
+const CONTAINER_PORT: u16 = 3000;
+
+/// One row of `truth.tsv`.
+#[derive(Debug)]
+struct Truth<'a> {
+    program: &'a str,
+    status: u16,
+    verdict: &'a str,
+    blocker: &'a str,
+    source: &'a str,
+}
+
+fn truth_rows() -> Vec<Truth<'static>> {
+    let mut lines = TRUTH.lines();
+    assert_eq!(
+        lines.next(),
+        Some("program\tstatus\tverdict\tblocker\tsource"),
+        "truth.tsv header"
+    );
+    lines
+        .map(|line| match line.split('\t').collect::<Vec<_>>()[..] {
+            [program, status, verdict, blocker, source] => Truth {
+                program,
+                status: status.parse().expect("status is a number"),
+                verdict,
+                blocker,
+                source,
+            },
+            _ => panic!("truth.tsv row without 5 tab-separated fields: {line:?}"),
+        })
+        .collect()
+}
+
+/// Serves `app` as production does: `axum::serve` with the peer address
+/// available to `ConnectInfo` (what rate limiters and client-IP extractors
+/// keyed on the peer need; harmless to the others).
+async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local address");
+    let server = tokio::spawn(async move {
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service).await.expect("serve");
+    });
+    (addr, server)
+}
+
+/// Probes `app` and checks the answer against the program's row: the status
+/// of kamal-proxy's probe sent once through a real HTTP client, then the
+/// verdict of a whole check as kamal-proxy runs it, redirects followed the
+/// way Go's client follows them (`Prober::kamal_proxy()`).
+async fn check(program: &str, app: Router) {
+    let rows = truth_rows();
+    let truth = rows
+        .iter()
+        .find(|row| row.program == program)
+        .unwrap_or_else(|| panic!("{program} has no row in truth.tsv"));
+    let (addr, server) = serve(app).await;
+    let first = client_send(addr, Method::GET, "/up").await;
+    let prober = Prober::kamal_proxy().port(CONTAINER_PORT);
+    assert_eq!(prober.host(), CONTAINER_HOST, "both probes carry one Host");
+    let check = prober.check_addr(addr).await;
+    server.abort();
+    let verdict = match check {
+        Ok(status) if status.is_success() => "passes",
+        _ => "fails",
+    };
+    assert_eq!(
+        (first.status.as_u16(), verdict),
+        (truth.status, truth.verdict),
+        "{program}: the probe got {first:?}, kamal-proxy's check {check:?}; truth.tsv says {truth:?}"
+    );
+}
+
+macro_rules! corpus {
+    ($($program:ident),+ $(,)?) => {
+        const PROGRAMS: &[&str] = &[$(stringify!($program)),+];
+        $(
+            #[tokio::test]
+            async fn $program() {
+                check(stringify!($program), $program::app()).await;
+            }
+        )+
+    };
+}
+
+#[path = "../corpus/programs/accept_json_validator.rs"]
+mod accept_json_validator;
+#[path = "../corpus/programs/admin_extractor_with_state.rs"]
+mod admin_extractor_with_state;
+#[path = "../corpus/programs/allowed_hosts_builder.rs"]
+mod allowed_hosts_builder;
+#[path = "../corpus/programs/api_key_from_fn_with_state.rs"]
+mod api_key_from_fn_with_state;
+#[path = "../corpus/programs/async_authorization_layer.rs"]
+mod async_authorization_layer;
+#[path = "../corpus/programs/auth_context_extension.rs"]
+mod auth_context_extension;
+#[path = "../corpus/programs/auth_manager_outside.rs"]
+mod auth_manager_outside;
+#[path = "../corpus/programs/basic_auth_staging.rs"]
+mod basic_auth_staging;
+#[path = "../corpus/programs/beta_gate_map_request_with_state.rs"]
+mod beta_gate_map_request_with_state;
+#[path = "../corpus/programs/block_bad_bots.rs"]
+mod block_bad_bots;
+#[path = "../corpus/programs/builder_auth_after_healthcheck.rs"]
+mod builder_auth_after_healthcheck;
+#[path = "../corpus/programs/builder_auth_before_healthcheck.rs"]
+mod builder_auth_before_healthcheck;
+#[path = "../corpus/programs/canonical_host_www.rs"]
+mod canonical_host_www;
+#[path = "../corpus/programs/client_ip_connect_info.rs"]
+mod client_ip_connect_info;
+#[path = "../corpus/programs/client_ip_from_forwarded_for.rs"]
+mod client_ip_from_forwarded_for;
+#[path = "../corpus/programs/cookie_check_let_bound_builder.rs"]
+mod cookie_check_let_bound_builder;
+#[path = "../corpus/programs/cors_and_timeout.rs"]
+mod cors_and_timeout;
+#[path = "../corpus/programs/cross_origin_protection.rs"]
+mod cross_origin_protection;
+#[path = "../corpus/programs/csrf_token_layer.rs"]
+mod csrf_token_layer;
+#[path = "../corpus/programs/custom_header_validation.rs"]
+mod custom_header_validation;
+#[path = "../corpus/programs/either_auth_by_config.rs"]
+mod either_auth_by_config;
+#[path = "../corpus/programs/enforce_tls_map_request.rs"]
+mod enforce_tls_map_request;
+#[path = "../corpus/programs/fallback_after_healthcheck.rs"]
+mod fallback_after_healthcheck;
+#[path = "../corpus/programs/fallback_then_healthcheck.rs"]
+mod fallback_then_healthcheck;
+#[path = "../corpus/programs/governor_smart_ip.rs"]
+mod governor_smart_ip;
+#[path = "../corpus/programs/healthcheck_in_nested_router.rs"]
+mod healthcheck_in_nested_router;
+#[path = "../corpus/programs/host_allowlist_closure.rs"]
+mod host_allowlist_closure;
+#[path = "../corpus/programs/host_check_exempts_up.rs"]
+mod host_check_exempts_up;
+#[path = "../corpus/programs/https_redirect_exempts_up.rs"]
+mod https_redirect_exempts_up;
+#[path = "../corpus/programs/https_redirect_from_fn.rs"]
+mod https_redirect_from_fn;
+#[path = "../corpus/programs/jwt_claims_from_extractor.rs"]
+mod jwt_claims_from_extractor;
+#[path = "../corpus/programs/key_value_store_stack.rs"]
+mod key_value_store_stack;
+#[path = "../corpus/programs/locale_prefix_redirect.rs"]
+mod locale_prefix_redirect;
+#[path = "../corpus/programs/log_host_tracing.rs"]
+mod log_host_tracing;
+#[path = "../corpus/programs/login_required_layer.rs"]
+mod login_required_layer;
+#[path = "../corpus/programs/login_url_redirect_loop.rs"]
+mod login_url_redirect_loop;
+#[path = "../corpus/programs/maintenance_switch.rs"]
+mod maintenance_switch;
+#[path = "../corpus/programs/merge_docs_after_healthcheck.rs"]
+mod merge_docs_after_healthcheck;
+#[path = "../corpus/programs/method_override_map_request.rs"]
+mod method_override_map_request;
+#[path = "../corpus/programs/nested_api_helper.rs"]
+mod nested_api_helper;
+#[path = "../corpus/programs/normalize_append_slash.rs"]
+mod normalize_append_slash;
+#[path = "../corpus/programs/normalize_trim_slash.rs"]
+mod normalize_trim_slash;
+#[path = "../corpus/programs/option_layer_basic_unset.rs"]
+mod option_layer_basic_unset;
+#[path = "../corpus/programs/option_layer_bearer_map.rs"]
+mod option_layer_bearer_map;
+#[path = "../corpus/programs/optional_auth_state.rs"]
+mod optional_auth_state;
+#[path = "../corpus/programs/permission_required_staff.rs"]
+mod permission_required_staff;
+#[path = "../corpus/programs/print_request_response.rs"]
+mod print_request_response;
+#[path = "../corpus/programs/rate_limit_buffer.rs"]
+mod rate_limit_buffer;
+#[path = "../corpus/programs/request_id_propagation.rs"]
+mod request_id_propagation;
+#[path = "../corpus/programs/request_start_map_request.rs"]
+mod request_start_map_request;
+#[path = "../corpus/programs/require_json_accept.rs"]
+mod require_json_accept;
+#[path = "../corpus/programs/response_headers_and_extension.rs"]
+mod response_headers_and_extension;
+#[path = "../corpus/programs/rewrite_to_api_prefix.rs"]
+mod rewrite_to_api_prefix;
+#[path = "../corpus/programs/route_layer_bearer_after.rs"]
+mod route_layer_bearer_after;
+#[path = "../corpus/programs/route_layer_with_nested_api.rs"]
+mod route_layer_with_nested_api;
+#[path = "../corpus/programs/security_headers_map_response.rs"]
+mod security_headers_map_response;
+#[path = "../corpus/programs/security_layers_helper.rs"]
+mod security_layers_helper;
+#[path = "../corpus/programs/session_counter.rs"]
+mod session_counter;
+#[path = "../corpus/programs/session_guard_tower_sessions.rs"]
+mod session_guard_tower_sessions;
+#[path = "../corpus/programs/strip_base_path.rs"]
+mod strip_base_path;
+#[path = "../corpus/programs/tenant_by_host.rs"]
+mod tenant_by_host;
+#[path = "../corpus/programs/tower_filter_predicate.rs"]
+mod tower_filter_predicate;
+#[path = "../corpus/programs/trace_compression_outside.rs"]
+mod trace_compression_outside;
+#[path = "../corpus/programs/track_metrics_outside.rs"]
+mod track_metrics_outside;
+#[path = "../corpus/programs/upload_body_limits.rs"]
+mod upload_body_limits;
+
+corpus!(
+    accept_json_validator,
+    admin_extractor_with_state,
+    allowed_hosts_builder,
+    api_key_from_fn_with_state,
+    async_authorization_layer,
+    auth_context_extension,
+    auth_manager_outside,
+    basic_auth_staging,
+    beta_gate_map_request_with_state,
+    block_bad_bots,
+    builder_auth_after_healthcheck,
+    builder_auth_before_healthcheck,
+    canonical_host_www,
+    client_ip_connect_info,
+    client_ip_from_forwarded_for,
+    cookie_check_let_bound_builder,
+    cors_and_timeout,
+    cross_origin_protection,
+    csrf_token_layer,
+    custom_header_validation,
+    either_auth_by_config,
+    enforce_tls_map_request,
+    fallback_after_healthcheck,
+    fallback_then_healthcheck,
+    governor_smart_ip,
+    healthcheck_in_nested_router,
+    host_allowlist_closure,
+    host_check_exempts_up,
+    https_redirect_exempts_up,
+    https_redirect_from_fn,
+    jwt_claims_from_extractor,
+    key_value_store_stack,
+    locale_prefix_redirect,
+    log_host_tracing,
+    login_required_layer,
+    login_url_redirect_loop,
+    maintenance_switch,
+    merge_docs_after_healthcheck,
+    method_override_map_request,
+    nested_api_helper,
+    normalize_append_slash,
+    normalize_trim_slash,
+    option_layer_basic_unset,
+    option_layer_bearer_map,
+    optional_auth_state,
+    permission_required_staff,
+    print_request_response,
+    rate_limit_buffer,
+    request_id_propagation,
+    request_start_map_request,
+    require_json_accept,
+    response_headers_and_extension,
+    rewrite_to_api_prefix,
+    route_layer_bearer_after,
+    route_layer_with_nested_api,
+    security_headers_map_response,
+    security_layers_helper,
+    session_counter,
+    session_guard_tower_sessions,
+    strip_base_path,
+    tenant_by_host,
+    tower_filter_predicate,
+    trace_compression_outside,
+    track_metrics_outside,
+    upload_body_limits,
+);
+
+#[test]
+fn truth_lists_exactly_the_programs() {
+    let rows = truth_rows();
+    let in_table: BTreeSet<&str> = rows.iter().map(|row| row.program).collect();
+    assert_eq!(in_table.len(), rows.len(), "a program has two rows");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/programs");
+    let files: BTreeSet<String> = std::fs::read_dir(dir)
+        .expect("read tests/corpus/programs")
+        .map(|entry| {
+            entry
+                .expect("dir entry")
+                .file_name()
+                .into_string()
+                .expect("UTF-8 name")
+        })
+        .map(|file| file.strip_suffix(".rs").expect("only .rs files").to_owned())
+        .collect();
+    let tested: BTreeSet<&str> = PROGRAMS.iter().copied().collect();
+    assert_eq!(
+        files.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        in_table,
+        "files vs truth.tsv"
+    );
+    assert_eq!(tested, in_table, "tested programs vs truth.tsv");
+}
+
+#[test]
+fn truth_rows_are_consistent() {
+    for row in truth_rows() {
+        let source = row.source;
+        assert!(
+            source.starts_with("https://"),
+            "{}: source {source:?} is not a URL",
+            row.program
+        );
+        match row.verdict {
+            "passes" => assert!(
+                row.blocker.is_empty(),
+                "{}: a blocker on a pass",
+                row.program
+            ),
+            "fails" => assert!(!row.blocker.is_empty(), "{}: no blocker", row.program),
+            other => panic!("{}: verdict {other:?}", row.program),
+        }
+        let file = format!(
+            "{}/corpus/programs/{}.rs",
+            env!("CARGO_MANIFEST_DIR"),
+            row.program
+        );
+        let text = std::fs::read_to_string(&file).expect("program file");
+        assert!(
+            without_whitespace(&code(&text)).contains(&without_whitespace(row.blocker)),
+            "{}: blocker {:?} is not written in the code",
+            row.program,
+            row.blocker
+        );
+        assert!(
+            text.starts_with(&format!("//! Source: {source}\n")),
+            "{}: first line must be `//! Source: {source}`",
+            row.program
+        );
+        assert_eq!(
+            code(&text).matches("healthcheck()").count(),
+            1,
+            "{}: exactly one healthcheck()",
+            row.program
+        );
+        assert_eq!(
+            code(&text).matches("pub fn app() -> Router").count(),
+            1,
+            "{}: exactly one `pub fn app() -> Router`",
+            row.program
+        );
+    }
+}
+
+/// `text` without its comment lines.
+fn code(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` with every whitespace character and trailing comma removed
+/// (rustfmt may wrap a constructor over several lines, adding commas).
+fn without_whitespace(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<String>()
+        .replace(",)", ")")
+}
