@@ -43,6 +43,10 @@ pub enum Reason {
     IpFilter,
     Maintenance,
     Tenant,
+    /// Redirects the probe somewhere the name does not say.
+    Redirect,
+    /// Rewrites the probe's path, `/up`, to one no route answers.
+    PathRewrite,
     /// A name that says it guards, without saying how.
     Guard,
     /// Named in `#[kamal_app(blocking(..))]`.
@@ -87,6 +91,15 @@ impl Reason {
                 "answers kamal-proxy's probe with 404 or 400: its Host, the container id, names \
                  no tenant"
             }
+            Reason::Redirect => {
+                "redirects kamal-proxy's probe, which fails unless the redirect lands on the \
+                 healthcheck"
+            }
+            Reason::PathRewrite => {
+                return format!(
+                    "rewrites the probe's path, {health_path}, before the healthcheck matches it"
+                );
+            }
             Reason::Guard => "can reject or redirect kamal-proxy's probe",
             Reason::Declared => {
                 "can reject or redirect kamal-proxy's probe, as #[kamal_app(blocking(..))] declares"
@@ -130,13 +143,28 @@ pub fn judge(written: &Written, overrides: &Overrides) -> Verdict {
         Written::BuilderMethod(method) => row(&|s| matches!(s, BuilderMethod(m) if method == m)),
         Written::Macro(name) => row(&|s| matches!(s, Macro(m) if name == m)),
         Written::Middleware { via, .. } => row(&|s| matches!(s, Middleware(m) if via == m)),
-        Written::Conditional { alternatives, .. } => {
-            // Present or not, the worst alternative decides.
-            return alternatives
+        Written::Conditional {
+            alternatives,
+            always_one,
+            ..
+        } => {
+            // The worst alternative decides; it is known to run only when one
+            // of the alternatives always does and every one surely blocks.
+            let verdicts: Vec<Verdict> = alternatives
                 .iter()
                 .map(|alternative| judge(alternative, overrides))
-                .max_by_key(severity)
-                .unwrap_or(Verdict::Passes);
+                .collect();
+            let surely = *always_one
+                && verdicts
+                    .iter()
+                    .all(|verdict| matches!(verdict, Verdict::Blocks(_, Certainty::Known)));
+            return match verdicts.into_iter().max_by_key(severity) {
+                Some(Verdict::Blocks(reason, _)) if !surely => {
+                    Verdict::Blocks(reason, Certainty::Guessed)
+                }
+                Some(verdict) => verdict,
+                None => Verdict::Passes,
+            };
         }
         Written::Helper(_) | Written::Opaque { .. } => None,
     };
@@ -299,12 +327,32 @@ pub const TABLE: &[Entry] = &[
         Blocks(Extractor),
         "axum: the extractor's rejection",
     ),
-    // Rate limiting and load shedding.
-    entry(Type("GovernorLayer"), Blocks(RateLimit), "tower_governor"),
-    entry(Type("RateLimitLayer"), Blocks(RateLimit), "tower"),
-    entry(Type("LoadShedLayer"), Blocks(RateLimit), "tower"),
-    entry(BuilderMethod("rate_limit"), Blocks(RateLimit), "tower"),
-    entry(BuilderMethod("load_shed"), Blocks(RateLimit), "tower"),
+    // Rate limiting and load shedding: one probe on an app starting up passes.
+    entry(
+        Type("GovernorLayer"),
+        Passes,
+        "tower_governor: 429 only once the peer (the prober) spends its budget",
+    ),
+    entry(
+        Type("RateLimitLayer"),
+        Passes,
+        "tower: delays over the rate, never rejects",
+    ),
+    entry(
+        Type("LoadShedLayer"),
+        Passes,
+        "tower: 503 only while the inner service is busy",
+    ),
+    entry(
+        BuilderMethod("rate_limit"),
+        Passes,
+        "tower: delays over the rate, never rejects",
+    ),
+    entry(
+        BuilderMethod("load_shed"),
+        Passes,
+        "tower: 503 only while the inner service is busy",
+    ),
     // IP filters.
     entry(Type("IpFilterLayer"), Blocks(IpFilter), "community crates"),
     // Middleware judged by its function's name.
@@ -396,9 +444,14 @@ pub const TABLE: &[Entry] = &[
     ),
     entry(Type("DefaultBodyLimit"), Passes, "axum"),
     entry(
-        Type("NormalizePathLayer"),
+        Constructor("NormalizePathLayer", "trim_trailing_slash"),
         Passes,
         "tower-http: `/up` stays `/up`",
+    ),
+    entry(
+        Constructor("NormalizePathLayer", "append_trailing_slash"),
+        Blocks(PathRewrite),
+        "tower-http: `/up` becomes `/up/`",
     ),
     entry(Type("PrometheusMetricLayer"), Passes, "axum-prometheus"),
     entry(Type("SentryHttpLayer"), Passes, "sentry-tower"),
@@ -412,7 +465,16 @@ pub const TABLE: &[Entry] = &[
     entry(Type("Extension"), Passes, "axum"),
     entry(Type("AddExtensionLayer"), Passes, "tower-http"),
     entry(Type("HandleErrorLayer"), Passes, "axum"),
-    entry(Type("ConcurrencyLimitLayer"), Passes, "tower"),
+    entry(
+        Type("ConcurrencyLimitLayer"),
+        Passes,
+        "tower: waits, never rejects",
+    ),
+    entry(
+        Type("BufferLayer"),
+        Passes,
+        "tower: queues; fails only once its worker is gone",
+    ),
     entry(BuilderMethod("timeout"), Passes, "tower"),
     entry(BuilderMethod("concurrency_limit"), Passes, "tower"),
     entry(BuilderMethod("map_request"), Passes, "tower"),
@@ -465,6 +527,7 @@ pub const GUARD_WORDS: &[(&[&str], Reason)] = &[
     (&["tls", "redirect"], HttpsRedirect),
     (&["canonical"], CanonicalRedirect),
     (&["www"], CanonicalRedirect),
+    (&["ssl", "force"], HttpsRedirect),
     (&["maintenance"], Maintenance),
     (&["tenant"], Tenant),
     (&["tenancy"], Tenant),
@@ -475,6 +538,8 @@ pub const GUARD_WORDS: &[(&[&str], Reason)] = &[
     (&["validate", "host"], HostValidation),
     (&["verify", "host"], HostValidation),
     (&["host", "filter"], HostValidation),
+    (&["block", "host"], HostValidation),
+    (&["block", "hosts"], HostValidation),
     (&["firewall"], IpFilter),
     (&["allowlist"], IpFilter),
     (&["whitelist"], IpFilter),
@@ -499,7 +564,8 @@ pub const GUARD_WORDS: &[(&[&str], Reason)] = &[
     (&["enforce"], Guard),
     (&["reject"], Guard),
     (&["deny"], Guard),
-    (&["block"], Guard),
+    (&["redirect"], Redirect),
+    (&["rewrite"], PathRewrite),
 ];
 
 /// Words that say a middleware never answers by itself, whatever else its
@@ -532,8 +598,14 @@ pub const HARMLESS_WORDS: &[&[&str]] = &[
     &["cors"],
     &["cache"],
     &["etag"],
-    &["locale"],
     &["compression"],
+    &["print"],
+    &["dump"],
+    &["inspect"],
+    &["stamp"],
+    &["timestamp"],
+    &["bot"],
+    &["bots"],
 ];
 
 /// Lower-case words of a snake_case or CamelCase name: `RequireAuth` → `require`,

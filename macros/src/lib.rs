@@ -3,6 +3,8 @@
 
 mod ast;
 mod attr;
+#[cfg(test)]
+mod corpus;
 mod ctxt;
 mod expand;
 #[cfg(test)]

@@ -85,6 +85,9 @@ pub enum Written {
     Conditional {
         how: &'static str,
         alternatives: Vec<Written>,
+        /// Whether one alternative is always there (`Either`, `if` with
+        /// `else`), rather than maybe none (`Option`).
+        always_one: bool,
     },
     /// The result of a helper function: `security_layers()`.
     Helper(Ident),

@@ -190,6 +190,24 @@ impl Reader<'_> {
                 router
             }
             Expr::Call(call) if is_router_new(&call.func) => Router::default(),
+            // `finish(router)`: a helper given a router the reader follows may
+            // add layers in front of everything it holds.
+            Expr::Call(call) => match (self.router_argument(call), last_ident(&call.func)) {
+                (Some(mut router), Some(helper)) => {
+                    let layer = self.layer(
+                        Written::Helper(helper.clone()),
+                        Location::of(&*call.func),
+                        self.next_group,
+                        false,
+                    );
+                    router.steps.push(Step::Layer {
+                        stack: vec![layer],
+                        routes_only: false,
+                    });
+                    router
+                }
+                _ => Router::opaque(),
+            },
             Expr::Path(_) => self
                 .bound(expr)
                 .map_or_else(Router::opaque, |binding| binding.router.clone()),
@@ -197,6 +215,19 @@ impl Reader<'_> {
             Expr::Group(inner) => self.router(&inner.expr),
             _ => Router::opaque(),
         }
+    }
+
+    /// The router a helper call is given, when the reader follows it.
+    fn router_argument(&mut self, call: &ExprCall) -> Option<Router> {
+        call.args.iter().find_map(|argument| {
+            let router = self.router(argument);
+            (router
+                .steps
+                .first()
+                .is_some_and(|step| !matches!(step, Step::Opaque))
+                || router.steps.is_empty() && chain_root_is(argument, "Router"))
+            .then_some(router)
+        })
     }
 
     /// What one `Router` method call adds; `None` for calls that change nothing the probe sees.
@@ -270,7 +301,7 @@ impl Reader<'_> {
                 match (call.method.to_string().as_str(), argument) {
                     ("layer", Some(layer)) => stack.extend(self.stack(layer, group, true)),
                     ("option_layer", Some(layer)) => {
-                        let written = self.conditional("option_layer", layer);
+                        let written = self.conditional("option_layer", layer, false);
                         stack.push(self.layer(written, Location::of(layer), group, true));
                     }
                     ("into_inner" | "check_clone" | "check_service_clone" | "check_service", _) => {
@@ -291,6 +322,12 @@ impl Reader<'_> {
                 self.stack(&call.args[0], group, in_builder)
             }
             Expr::Call(call) if is_service_builder_new(&call.func) => Vec::new(),
+            // A tuple of layers runs its first element first, as a ServiceBuilder does.
+            Expr::Tuple(tuple) => tuple
+                .elems
+                .iter()
+                .flat_map(|layer| self.stack(layer, group, true))
+                .collect(),
             Expr::Path(path) if path.path.is_ident("None") => Vec::new(),
             Expr::Paren(inner) => self.stack(&inner.expr, group, in_builder),
             Expr::Group(inner) => self.stack(&inner.expr, group, in_builder),
@@ -321,10 +358,10 @@ impl Reader<'_> {
                 }
             }
             Expr::Call(call) if is_call_of(call, "option_layer") => {
-                self.conditional("option_layer", &call.args[0])
+                self.conditional("option_layer", &call.args[0], false)
             }
             Expr::Call(call) if either_variant(&call.func) && call.args.len() == 1 => {
-                self.conditional("Either", &call.args[0])
+                self.conditional("Either", &call.args[0], true)
             }
             Expr::Call(call) => match &*call.func {
                 Expr::Path(func) => written_call(&func.path, call),
@@ -336,6 +373,7 @@ impl Reader<'_> {
                     .into_iter()
                     .flat_map(|tail| self.alternatives(tail))
                     .collect(),
+                always_one: has_every_branch(expr),
             },
             // `token.map(ValidateRequestHeaderLayer::bearer)`: an `Option` of a layer.
             Expr::MethodCall(call)
@@ -345,6 +383,7 @@ impl Reader<'_> {
                 Written::Conditional {
                     how: "Option",
                     alternatives: self.alternatives(expr),
+                    always_one: false,
                 }
             }
             // `CorsLayer::new().allow_origin(..)`, `AuthManagerLayerBuilder::new(..).build()`.
@@ -376,10 +415,11 @@ impl Reader<'_> {
 
     /// A layer that may be absent: `option`, an `Option` of layers, or one
     /// `Either` alternative, as the layers that may be present.
-    fn conditional(&mut self, how: &'static str, option: &Expr) -> Written {
+    fn conditional(&mut self, how: &'static str, option: &Expr, always_one: bool) -> Written {
         Written::Conditional {
             how,
             alternatives: self.alternatives(option),
+            always_one,
         }
     }
 
@@ -440,6 +480,18 @@ fn branch_tails(expr: &Expr) -> Vec<&Expr> {
         Expr::Match(matched) => matched.arms.iter().map(|arm| &*arm.body).collect(),
         Expr::Block(block) => block_tail(&block.block),
         other => vec![other],
+    }
+}
+
+/// Whether an `if` has an `else` on every branch, or a `match` is there:
+/// one branch always runs.
+fn has_every_branch(expr: &Expr) -> bool {
+    match expr {
+        Expr::If(branch) => branch
+            .else_branch
+            .as_ref()
+            .is_some_and(|(_, otherwise)| has_every_branch(otherwise)),
+        _ => true,
     }
 }
 
@@ -520,8 +572,18 @@ fn constructor_path(path: &syn::Path) -> Option<Written> {
     }
 }
 
-/// `Name` when the path's last segment is a type (CamelCase) name.
+/// `Name` when the path's last segment is a type (CamelCase) name; the enum
+/// for an enum variant (`ClientIpSource::ConnectInfo`).
 fn type_named(path: &syn::Path) -> Option<Written> {
+    let segments: Vec<&Ident> = path.segments.iter().map(|segment| &segment.ident).collect();
+    if let [.., ty, variant] = segments.as_slice() {
+        if is_type_name(ty) && is_type_name(variant) {
+            return Some(Written::Type {
+                ty: (*ty).clone(),
+                constructor: Some((*variant).clone()),
+            });
+        }
+    }
     let ty = &path.segments.last()?.ident;
     is_type_name(ty).then(|| Written::Type {
         ty: ty.clone(),

@@ -175,6 +175,12 @@ fn blocked_message(
             "`{name}` runs before the healthcheck, and #[kamal_app] cannot tell whether it lets \
              kamal-proxy's probe through"
         ),
+        (_, Certainty::Guessed) if matches!(layer.written, Written::Conditional { .. }) => {
+            format!(
+                "`{name}` runs before the healthcheck and, when it is there, {}",
+                reason.outcome(path)
+            )
+        }
         (_, Certainty::Guessed) => format!(
             "`{name}` runs before the healthcheck and, judging by its name, {}",
             reason.outcome(path)
@@ -214,7 +220,7 @@ fn display(written: &Written) -> String {
         Written::Middleware { via, name } => {
             let name = name
                 .as_ref()
-                .map_or_else(|| "..".to_owned(), ToString::to_string);
+                .map_or_else(|| "|..| ..".to_owned(), ToString::to_string);
             match via.to_string().as_str() {
                 "from_extractor" => format!("from_extractor::<{name}>()"),
                 "from_extractor_with_state" => {
@@ -224,7 +230,9 @@ fn display(written: &Written) -> String {
                 via => format!("{via}({name})"),
             }
         }
-        Written::Conditional { how, alternatives } => {
+        Written::Conditional {
+            how, alternatives, ..
+        } => {
             let inner: Vec<String> = alternatives.iter().map(display).collect();
             let inner = match inner.is_empty() {
                 true => "..".to_owned(),

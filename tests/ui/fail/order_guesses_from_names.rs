@@ -1,5 +1,7 @@
-//! Middleware judged by its function's name: each is a warning naming what the
-//! probe gets (denied here to snapshot them), and `allow(..)` silences one.
+//! Guesses are warnings naming what the probe gets (denied here to snapshot
+//! them): middleware judged by its function's name, a closure, and a bearer
+//! check present only when configured (`option_layer` and `.map(..)`);
+//! `allow(..)` silences one.
 #![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
@@ -7,9 +9,13 @@ mod support;
 use axum::middleware::{from_fn, from_fn_with_state, map_request};
 use axum::{Router, routing::get};
 use axum_kamal::{healthcheck, kamal_app};
+use tower::util::option_layer;
+#[allow(deprecated)]
+use tower_http::validate_request::ValidateRequestHeaderLayer;
 
 #[kamal_app(allow(audit))]
-fn app(state: support::AppState) -> Router {
+#[allow(deprecated)]
+fn app(state: support::AppState, token: Option<&'static str>) -> Router {
     Router::new()
         .route("/", get(support::home))
         .layer(healthcheck())
@@ -19,8 +25,9 @@ fn app(state: support::AppState) -> Router {
         .layer(from_fn_with_state(state, support::resolve_tenant))
         .layer(from_fn(support::audit))
         .layer(from_fn(|request, next: axum::middleware::Next| next.run(request)))
+        .layer(option_layer(token.map(ValidateRequestHeaderLayer::bearer)))
 }
 
 fn main() {
-    let _ = app(support::AppState::default());
+    let _ = app(support::AppState::default(), None);
 }

@@ -1,4 +1,6 @@
-//! ServiceBuilder shorthand `.load_shed()` above the healthcheck.
+//! ServiceBuilder shorthand `.load_shed()` above the healthcheck passes the probe (503
+//! only while the inner service is busy): no error, no warning.
+#![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
 

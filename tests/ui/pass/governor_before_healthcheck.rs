@@ -1,4 +1,6 @@
-//! tower_governor's rate limit outside the healthcheck.
+//! tower_governor's rate limit outside the healthcheck passes the probe (429 only once the
+//! prober's own address spends its budget): no error, no warning.
+#![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
 
