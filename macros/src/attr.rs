@@ -15,7 +15,25 @@ use crate::ctxt::Diagnostics;
 /// kamal-proxy's default healthcheck path.
 pub const DEFAULT_PATH: &str = "/up";
 
+const ARGUMENTS: [&str; 6] = ["path", "liveness", "health", "blocking", "allow", "crate"];
+
 const ACCEPTED: &str = "`path`, `liveness`, `health`, `blocking`, `allow`, `crate`";
+
+/// Names users reach for, and the argument each means.
+const ALIASES: [(&str, &str); 12] = [
+    ("readiness", "path"),
+    ("ready", "path"),
+    ("live", "liveness"),
+    ("livez", "liveness"),
+    ("alive", "liveness"),
+    ("check", "health"),
+    ("checks", "health"),
+    ("readiness_checks", "health"),
+    ("block", "blocking"),
+    ("blocks", "blocking"),
+    ("allowed", "allow"),
+    ("krate", "crate"),
+];
 
 #[derive(Default)]
 pub struct Args {
@@ -94,6 +112,16 @@ impl Args {
     }
 
     fn parse_one(&mut self, input: ParseStream, seen: &mut HashSet<String>) -> syn::Result<()> {
+        if input.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "expected an argument, one of {ACCEPTED}; did you mean `path = {:?}`?",
+                    lit.value()
+                ),
+            ));
+        }
         let name = input.call(Ident::parse_any).map_err(|error| {
             syn::Error::new(
                 error.span(),
@@ -101,10 +129,13 @@ impl Args {
             )
         })?;
         let key = name.to_string();
-        if !["path", "liveness", "health", "blocking", "allow", "crate"].contains(&key.as_str()) {
+        if !ARGUMENTS.contains(&key.as_str()) {
+            let hint = did_you_mean(&key)
+                .map(|known| format!("; did you mean `{known}`?"))
+                .unwrap_or_default();
             return Err(syn::Error::new(
                 name.span(),
-                format!("unknown argument `{key}`; expected one of {ACCEPTED}"),
+                format!("unknown argument `{key}`; expected one of {ACCEPTED}{hint}"),
             ));
         }
         if !seen.insert(key.clone()) {
@@ -202,9 +233,77 @@ fn names(input: ParseStream, name: &Ident) -> syn::Result<Vec<Ident>> {
         .collect())
 }
 
+/// The argument an unknown name most likely means: an alias, a name that
+/// contains one (`health_path`, `liveness_path`), or one at most two edits away.
+fn did_you_mean(unknown: &str) -> Option<&'static str> {
+    let lower = unknown.to_lowercase();
+    if let Some((_, known)) = ALIASES.iter().find(|(alias, _)| *alias == lower) {
+        return Some(known);
+    }
+    let words: Vec<&str> = lower.split('_').collect();
+    // `liveness_path` is about liveness; `health_path`, about the last word.
+    if words
+        .iter()
+        .any(|word| ["liveness", "live", "livez"].contains(word))
+    {
+        return Some("liveness");
+    }
+    if let Some(known) = ARGUMENTS.iter().find(|known| words.last() == Some(*known)) {
+        return Some(known);
+    }
+    ARGUMENTS
+        .iter()
+        .map(|known| (edits(&lower, known), *known))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
 fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
     while !input.is_empty() && !input.peek(Token![,]) {
         input.parse::<TokenTree>()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn near_misses_name_the_argument() {
+        for (unknown, known) in [
+            ("health_path", "path"),
+            ("healthcheck_path", "path"),
+            ("readiness", "path"),
+            ("pth", "path"),
+            ("liveness_path", "liveness"),
+            ("livenes", "liveness"),
+            ("livez", "liveness"),
+            ("checks", "health"),
+            ("Blocking", "blocking"),
+            ("alow", "allow"),
+            ("krate", "crate"),
+        ] {
+            assert_eq!(did_you_mean(unknown), Some(known), "{unknown}");
+        }
+        assert_eq!(did_you_mean("port"), None);
+        assert_eq!(did_you_mean("timeout"), None);
+    }
 }

@@ -1,4 +1,5 @@
-//! Unknown, duplicated and malformed arguments, each on its token, all reported.
+//! Unknown, duplicated and malformed arguments, each on its token, all reported,
+//! with "did you mean" for a positional path and near-miss names.
 use axum::Router;
 use axum_kamal::kamal_app;
 
@@ -26,7 +27,11 @@ fn missing_comma() -> Router { Router::new() }
 #[kamal_app(pth = "/a", path = "b", health)]
 fn all_at_once() -> Router { Router::new() }
 
+#[kamal_app(health_path = "/healthz", liveness_path = "/livez")]
+fn near_misses() -> Router { Router::new() }
+
 fn main() {
     let _ = (unknown(), duplicated(), missing_eq(), bare_literal());
     let _ = (list_without_parens(), list_of_strings(), missing_comma(), all_at_once());
+    let _ = near_misses();
 }
