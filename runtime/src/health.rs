@@ -106,8 +106,8 @@ pub struct Health {
 }
 
 impl Health {
-    /// No checks, 2 s timeout, 1 s result reuse, no details, a fresh
-    /// [`ShutdownHandle`].
+    /// No checks, 2 s timeout, 1 s result reuse, no details, following the
+    /// [process-wide drain](ShutdownHandle::process_wide).
     ///
     /// ```
     /// let layer = axum_kamal::healthcheck().health(axum_kamal::Health::new());
@@ -118,7 +118,7 @@ impl Health {
             timeout: DEFAULT_TIMEOUT,
             cache_ttl: DEFAULT_CACHE_TTL,
             details: None,
-            shutdown: ShutdownHandle::new(),
+            shutdown: ShutdownHandle::process_wide(),
         }
     }
 
@@ -254,8 +254,12 @@ impl Health {
         self
     }
 
-    /// The handle that starts this health's shutdown drain. Clones of this
-    /// `Health` share it.
+    /// The handle that starts this health's shutdown drain: the
+    /// [process-wide](ShutdownHandle::process_wide) one unless
+    /// [`with_shutdown`](Self::with_shutdown) gave another. Clones of this
+    /// `Health` share it, and so does every other `Health` following the
+    /// process-wide drain: a `Health` built once for the app and once more
+    /// for `main` drains both.
     ///
     /// ```
     /// let health = axum_kamal::Health::new();
@@ -267,19 +271,18 @@ impl Health {
         self.shutdown.clone()
     }
 
-    /// Uses an existing [`ShutdownHandle`], e.g. one shared by several apps
-    /// or created in a `static` for `#[kamal_app(health = ..)]`.
+    /// Follows `handle` instead of the process-wide drain: an isolated drain
+    /// for tests that run in one process, or for several servers in one
+    /// process that stop separately.
     ///
     /// ```
     /// use axum_kamal::{Health, ShutdownHandle};
-    /// use std::sync::LazyLock;
     ///
-    /// static SHUTDOWN: LazyLock<ShutdownHandle> = LazyLock::new(ShutdownHandle::new);
-    ///
-    /// fn health() -> Health {
-    ///     Health::new().with_shutdown(SHUTDOWN.clone())
-    /// }
-    /// // main: axum::serve(..).with_graceful_shutdown(SHUTDOWN.signal())
+    /// let handle = ShutdownHandle::new();
+    /// let health = Health::new().with_shutdown(handle.clone());
+    /// handle.trigger();
+    /// assert!(health.shutdown_handle().is_draining());
+    /// assert!(!ShutdownHandle::process_wide().is_draining());
     /// ```
     pub fn with_shutdown(mut self, handle: ShutdownHandle) -> Self {
         self.shutdown = handle;

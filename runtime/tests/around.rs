@@ -11,7 +11,7 @@ use axum::extract::Request;
 use axum::middleware::{Next, from_fn};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum_kamal::{Health, HealthcheckLayer, healthcheck};
+use axum_kamal::{Health, HealthcheckLayer, ShutdownHandle, healthcheck};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -152,7 +152,7 @@ async fn around_answers_like_two_layers_when_a_check_fails() {
 #[tokio::test]
 async fn around_answers_like_two_layers_while_draining() {
     let draining = || {
-        let health = Health::new();
+        let health = Health::new().with_shutdown(ShutdownHandle::new());
         health.shutdown_handle().trigger();
         healthcheck().health(health).liveness("/livez")
     };

@@ -493,10 +493,12 @@ fn debug_does_not_leak_the_secret() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_drain_answers_503_while_in_flight_requests_finish() {
     let runs = Arc::default();
+    // An isolated drain: the process-wide one would drain every test here.
+    let shutdown = ShutdownHandle::new();
     let health = Health::new()
+        .with_shutdown(shutdown.clone())
         .check("a", counted(&runs, Duration::ZERO, None))
         .details_secret(SECRET_HEADER, SECRET);
-    let shutdown = health.shutdown_handle();
     let calls = Arc::new(AtomicUsize::new(0));
     let app: Router = Router::new()
         .route(
@@ -541,11 +543,13 @@ async fn shutdown_drain_answers_503_while_in_flight_requests_finish() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_during_a_run_answers_503() {
-    let health = Health::new().check("slow", || async {
-        sleep(Duration::from_millis(500)).await;
-        Ok::<(), String>(())
-    });
-    let shutdown = health.shutdown_handle();
+    let shutdown = ShutdownHandle::new();
+    let health = Health::new()
+        .with_shutdown(shutdown.clone())
+        .check("slow", || async {
+            sleep(Duration::from_millis(500)).await;
+            Ok::<(), String>(())
+        });
     let (app, _) = app(healthcheck().health(health));
     let probe = tokio::spawn({
         let app = app.clone();

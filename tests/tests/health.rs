@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
-use axum_kamal::{Health, healthcheck};
+use axum_kamal::{Health, ShutdownHandle, healthcheck};
 use axum_kamal_examples::{Config, DATABASE_CHECK, HEALTH_SECRET_HEADER, LIVENESS_PATH};
 use axum_kamal_tests::{
     CONTAINER_HOST, Counter, KAMAL_PROBE, PROBE_TIMEOUT, RawConnection, Reply, TestServer,
@@ -557,8 +557,12 @@ async fn liveness_over_tcp_while_readiness_fails() {
 
 #[tokio::test]
 async fn shutdown_drain_503_while_in_flight_request_completes_over_tcp() {
-    let health = Health::new().check("db", || async { Ok::<(), String>(()) });
-    let shutdown = health.shutdown_handle();
+    // An isolated drain: the process-wide one would drain every test here
+    // (tests/tests/process_drain.rs drains that one, in a process of its own).
+    let shutdown = ShutdownHandle::new();
+    let health = Health::new()
+        .with_shutdown(shutdown.clone())
+        .check("db", || async { Ok::<(), String>(()) });
     let gate = Gate::default();
     // The graceful future: the handle's signal (SIGTERM, Ctrl-C or trigger),
     // then a drain delay the test ends, during which connections are still
@@ -619,10 +623,11 @@ async fn shutdown_drain_503_while_in_flight_request_completes_over_tcp() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_drain_in_process_skips_checks() {
     let runs = Arc::new(AtomicUsize::new(0));
+    let shutdown = ShutdownHandle::new();
     let health = counted(&runs, Duration::ZERO)
+        .with_shutdown(shutdown.clone())
         .cache_ttl(Duration::ZERO)
         .details_secret(SECRET_HEADER, SECRET);
-    let shutdown = health.shutdown_handle();
     let app = guarded_app(health);
     assert_healthy(&send(&app, kamal_probe(Method::GET, "/up")).await);
     assert_eq!(runs.load(Ordering::SeqCst), 1);
