@@ -1,21 +1,18 @@
 //! Readiness checks behind the healthcheck path.
 
-use std::any::Any;
+mod state;
+
 use std::fmt;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, Shared, join_all};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
-use subtle::ConstantTimeEq;
-use tokio::time::Instant;
+use futures_util::future::BoxFuture;
+use http::HeaderName;
 
-use crate::response::plain_response;
 use crate::shutdown::ShutdownHandle;
+
+pub(crate) use state::HealthState;
 
 /// Default per-check timeout of [`Health::timeout`].
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -98,7 +95,7 @@ struct DetailsAuth {
 /// ```
 #[derive(Clone)]
 pub struct Health {
-    checks: Vec<Check>,
+    checks: Arc<Vec<Check>>,
     timeout: Duration,
     cache_ttl: Duration,
     details: Option<DetailsAuth>,
@@ -114,7 +111,7 @@ impl Health {
     /// ```
     pub fn new() -> Self {
         Self {
-            checks: Vec::new(),
+            checks: Arc::default(),
             timeout: DEFAULT_TIMEOUT,
             cache_ttl: DEFAULT_CACHE_TTL,
             details: None,
@@ -179,7 +176,7 @@ impl Health {
             let fut = f();
             Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
         });
-        self.checks.push(Check {
+        Arc::make_mut(&mut self.checks).push(Check {
             name: name.into(),
             optional,
             run,
@@ -318,311 +315,4 @@ impl fmt::Debug for Health {
             .field("shutdown", &self.shutdown)
             .finish()
     }
-}
-
-// ---------------------------------------------------------------------------
-// Runtime state shared by a layer and all its services.
-
-type SharedRun = Shared<BoxFuture<'static, Arc<Report>>>;
-
-/// A `Health` plus its run cache; lives in the layer configuration.
-pub(crate) struct HealthState {
-    checks: Arc<[Check]>,
-    timeout: Duration,
-    cache_ttl: Duration,
-    details: Option<DetailsAuth>,
-    shutdown: ShutdownHandle,
-    slot: Mutex<Slot>,
-}
-
-struct Slot {
-    next_id: u64,
-    state: RunState,
-}
-
-enum RunState {
-    Idle,
-    Running { id: u64, run: SharedRun },
-    Done { report: Arc<Report> },
-}
-
-/// How the probe will be answered.
-pub(crate) enum Answer {
-    Ready(Response<Bytes>),
-    Pending(BoxFuture<'static, Response<Bytes>>),
-}
-
-#[derive(Debug)]
-struct Report {
-    finished: Instant,
-    checks: Vec<Outcome>,
-}
-
-#[derive(Debug)]
-struct Outcome {
-    name: Arc<str>,
-    optional: bool,
-    duration: Duration,
-    error: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    Pass,
-    Warn,
-    Fail,
-    Draining,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-            Status::Draining => "draining",
-        }
-    }
-
-    fn code(self) -> StatusCode {
-        match self {
-            Status::Pass | Status::Warn => StatusCode::OK,
-            Status::Fail | Status::Draining => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-}
-
-impl Report {
-    fn status(&self) -> Status {
-        let mut status = Status::Pass;
-        for c in self.checks.iter().filter(|c| c.error.is_some()) {
-            if !c.optional {
-                return Status::Fail;
-            }
-            status = Status::Warn;
-        }
-        status
-    }
-}
-
-/// What a probe asked for.
-#[derive(Clone, Copy)]
-struct Probe {
-    head: bool,
-    details: bool,
-}
-
-impl fmt::Debug for HealthState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HealthState")
-            .field("checks", &self.checks.len())
-            .field("timeout", &self.timeout)
-            .field("cache_ttl", &self.cache_ttl)
-            .field("shutdown", &self.shutdown)
-            .finish_non_exhaustive()
-    }
-}
-
-impl HealthState {
-    pub(crate) fn new(health: Health) -> Arc<Self> {
-        Arc::new(Self {
-            checks: health.checks.into(),
-            timeout: health.timeout,
-            cache_ttl: health.cache_ttl,
-            details: health.details,
-            shutdown: health.shutdown,
-            slot: Mutex::new(Slot {
-                next_id: 0,
-                state: RunState::Idle,
-            }),
-        })
-    }
-
-    /// Answers a readiness probe (the layer has matched method and path).
-    pub(crate) fn probe<B>(self: &Arc<Self>, req: &Request<B>) -> Answer {
-        let probe = Probe {
-            head: req.method() == Method::HEAD,
-            details: self.wants_details(req.headers()),
-        };
-        if self.shutdown.is_draining() {
-            return Answer::Ready(self.respond(Status::Draining, &[], probe));
-        }
-        if self.checks.is_empty() {
-            return Answer::Ready(self.respond(Status::Pass, &[], probe));
-        }
-        let (id, run) = {
-            let mut slot = self.lock();
-            match &slot.state {
-                RunState::Done { report } if self.is_fresh(report) => {
-                    let report = Arc::clone(report);
-                    drop(slot);
-                    return Answer::Ready(self.respond_report(&report, probe));
-                }
-                RunState::Running { id, run } => (*id, run.clone()),
-                RunState::Idle | RunState::Done { .. } => {
-                    let id = slot.next_id;
-                    slot.next_id += 1;
-                    let run = run_checks(Arc::clone(&self.checks), self.timeout)
-                        .boxed()
-                        .shared();
-                    slot.state = RunState::Running {
-                        id,
-                        run: run.clone(),
-                    };
-                    (id, run)
-                }
-            }
-        };
-        let this = Arc::clone(self);
-        Answer::Pending(Box::pin(async move {
-            let report = run.await;
-            this.finish(id, &report);
-            this.respond_report(&report, probe)
-        }))
-    }
-
-    /// Whether `report` is still within the reuse window.
-    fn is_fresh(&self, report: &Report) -> bool {
-        report
-            .finished
-            .checked_add(self.cache_ttl)
-            .is_none_or(|until| until > Instant::now())
-    }
-
-    /// Stores the result of run `id` unless a newer run replaced it.
-    fn finish(&self, id: u64, report: &Arc<Report>) {
-        let mut slot = self.lock();
-        if matches!(slot.state, RunState::Running { id: current, .. } if current == id) {
-            slot.state = RunState::Done {
-                report: Arc::clone(report),
-            };
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Slot> {
-        // Nothing panics while the lock is held; recover anyway.
-        self.slot.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn wants_details(&self, headers: &HeaderMap) -> bool {
-        let Some(auth) = &self.details else {
-            return false;
-        };
-        headers
-            .get(&auth.header)
-            .is_some_and(|value| bool::from(value.as_bytes().ct_eq(&auth.secret)))
-    }
-
-    fn respond_report(&self, report: &Report, probe: Probe) -> Response<Bytes> {
-        // Shutdown may have started while the checks ran.
-        let status = if self.shutdown.is_draining() {
-            Status::Draining
-        } else {
-            report.status()
-        };
-        self.respond(status, &report.checks, probe)
-    }
-
-    fn respond(&self, status: Status, checks: &[Outcome], probe: Probe) -> Response<Bytes> {
-        tracing::debug!(
-            target: "axum_kamal",
-            status = status.as_str(),
-            code = status.code().as_u16(),
-            head = probe.head,
-            details = probe.details,
-            "healthcheck probe answered"
-        );
-        if probe.details {
-            plain_response(
-                status.code(),
-                HeaderValue::from_static("application/json"),
-                details_json(status, checks),
-                probe.head,
-            )
-        } else {
-            public_response(status.code(), probe.head)
-        }
-    }
-}
-
-/// The bare answer: `OK` or `Service Unavailable`.
-pub(crate) fn public_response(code: StatusCode, head: bool) -> Response<Bytes> {
-    let body: &'static str = if code.is_success() {
-        "OK"
-    } else {
-        "Service Unavailable"
-    };
-    plain_response(
-        code,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-        Bytes::from_static(body.as_bytes()),
-        head,
-    )
-}
-
-fn details_json(status: Status, checks: &[Outcome]) -> Bytes {
-    let checks: Vec<serde_json::Value> = checks
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "name": &*c.name,
-                "status": if c.error.is_some() { "fail" } else { "pass" },
-                "optional": c.optional,
-                "duration_ms": u64::try_from(c.duration.as_millis()).unwrap_or(u64::MAX),
-                "error": c.error,
-            })
-        })
-        .collect();
-    let json = serde_json::json!({ "status": status.as_str(), "checks": checks });
-    Bytes::from(serde_json::to_vec(&json).expect("serializing a JSON value cannot fail"))
-}
-
-/// Runs all checks concurrently.
-async fn run_checks(checks: Arc<[Check]>, timeout: Duration) -> Arc<Report> {
-    let outcomes = join_all(checks.iter().map(|check| run_one(check, timeout))).await;
-    Arc::new(Report {
-        finished: Instant::now(),
-        checks: outcomes,
-    })
-}
-
-async fn run_one(check: &Check, timeout: Duration) -> Outcome {
-    let start = Instant::now();
-    let error = match std::panic::catch_unwind(AssertUnwindSafe(|| (check.run)())) {
-        Err(payload) => Some(panic_message(&*payload)),
-        Ok(fut) => {
-            match tokio::time::timeout(timeout, AssertUnwindSafe(fut).catch_unwind()).await {
-                Err(_elapsed) => Some(format!("timed out after {timeout:?}")),
-                Ok(Err(payload)) => Some(panic_message(&*payload)),
-                Ok(Ok(Err(error))) => Some(error),
-                Ok(Ok(Ok(()))) => None,
-            }
-        }
-    };
-    let duration = start.elapsed();
-    if let Some(error) = &error {
-        tracing::warn!(
-            target: "axum_kamal",
-            check = &*check.name,
-            error = error.as_str(),
-            optional = check.optional,
-            duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-            "health check failed"
-        );
-    }
-    Outcome {
-        name: Arc::clone(&check.name),
-        optional: check.optional,
-        duration,
-        error,
-    }
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    let msg = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("non-string panic payload");
-    format!("panicked: {msg}")
 }
