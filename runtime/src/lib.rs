@@ -140,7 +140,7 @@ pub mod testing;
 pub use axum_kamal_macros::kamal_app;
 
 pub use around::{HealthcheckAround, HealthcheckAroundFuture, HealthcheckAroundService};
-pub use health::Health;
+pub use health::{Health, HealthStatus, StartupGate, StatusChange};
 pub use layer::{DEFAULT_PATH, Healthcheck, HealthcheckLayer, ResponseFuture, healthcheck};
 pub use response::health_response;
 pub use shutdown::ShutdownHandle;

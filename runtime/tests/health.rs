@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use axum::{Router, body::Body};
-use axum_kamal::{Health, HealthcheckLayer, ShutdownHandle, healthcheck};
+use axum_kamal::{
+    Health, HealthStatus, HealthcheckLayer, ShutdownHandle, StartupGate, healthcheck,
+};
 use bytes::Bytes;
 use futures_util::future::join_all;
 use http::{Method, Request, Response, StatusCode, header};
@@ -169,7 +171,7 @@ async fn failing_optional_check_still_gives_200_with_warning_in_details() {
     assert_eq!(v["checks"][0]["optional"], false);
     assert_eq!(v["checks"][0]["error"], serde_json::Value::Null);
     assert_eq!(v["checks"][1]["name"], "cache");
-    assert_eq!(v["checks"][1]["status"], "fail");
+    assert_eq!(v["checks"][1]["status"], "warn");
     assert_eq!(v["checks"][1]["optional"], true);
     assert_eq!(v["checks"][1]["error"], "redis down");
 }
@@ -640,4 +642,254 @@ async fn huge_cache_ttl_and_timeout_do_not_overflow() {
     sleep(Duration::from_secs(365 * 24 * 3600)).await;
     assert_ok(&get(&app, "/up").await);
     assert_eq!(runs.load(SeqCst), 1);
+}
+
+/// A check that counts its runs, sleeps `delay`, and fails while `down` is set.
+fn switchable(
+    down: &Arc<AtomicBool>,
+    runs: &Arc<AtomicUsize>,
+    delay: Duration,
+) -> impl Fn() -> futures_util::future::BoxFuture<'static, Result<(), &'static str>>
++ Send
++ Sync
++ 'static {
+    let (down, runs) = (down.clone(), runs.clone());
+    move || {
+        runs.fetch_add(1, SeqCst);
+        let down = down.load(SeqCst);
+        Box::pin(async move {
+            sleep(delay).await;
+            if down { Err("db down") } else { Ok(()) }
+        })
+    }
+}
+
+/// Each probe runs the checks (no reuse window), isolated from the
+/// process-wide drain.
+fn uncached(health: Health) -> (Health, ShutdownHandle) {
+    let shutdown = ShutdownHandle::new();
+    let health = health
+        .cache_ttl(Duration::ZERO)
+        .with_shutdown(shutdown.clone())
+        .details_secret(SECRET_HEADER, SECRET);
+    (health, shutdown)
+}
+
+async fn details(app: &Router) -> serde_json::Value {
+    json(&send(app, with_secret(req(Method::GET, "/up"), SECRET)).await)
+}
+
+#[tokio::test(start_paused = true)]
+async fn tolerance_keeps_readiness_until_the_nth_failure_in_a_row() {
+    let (down, runs) = (Arc::new(AtomicBool::new(true)), Arc::default());
+    let (health, _) = uncached(
+        Health::new()
+            .check("db", switchable(&down, &runs, Duration::ZERO))
+            .fail_after(3, Duration::from_secs(60)),
+    );
+    let (app, _) = app(healthcheck().health(health));
+
+    // Never passed: fails at once.
+    assert_unavailable(&get(&app, "/up").await);
+    down.store(false, SeqCst);
+    assert_ok(&get(&app, "/up").await);
+
+    // Failures 1 and 2 are tolerated (shown as `warn`), the 3rd is not.
+    down.store(true, SeqCst);
+    assert_ok(&get(&app, "/up").await);
+    let v = details(&app).await;
+    assert_eq!(v["status"], "warn");
+    assert_eq!(v["checks"][0]["status"], "warn");
+    assert_eq!(v["checks"][0]["error"], "db down");
+    assert_unavailable(&get(&app, "/up").await);
+    assert_unavailable(&get(&app, "/up").await);
+
+    // One success ends the streak; the count starts again.
+    down.store(false, SeqCst);
+    assert_ok(&get(&app, "/up").await);
+    down.store(true, SeqCst);
+    assert_ok(&get(&app, "/up").await);
+    assert_ok(&get(&app, "/up").await);
+    assert_unavailable(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tolerance_ends_when_the_failing_streak_lasts_long_enough() {
+    let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
+    // Each run takes 1 s, as a slow ping would.
+    let (health, _) = uncached(
+        Health::new()
+            .check("db", switchable(&down, &runs, Duration::from_secs(1)))
+            .fail_after(100, Duration::from_secs(10)),
+    );
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+
+    down.store(true, SeqCst);
+    assert_ok(&get(&app, "/up").await); // streak starts (ends at t = 2 s)
+    sleep(Duration::from_secs(8)).await;
+    assert_ok(&get(&app, "/up").await); // 9 s of failing: tolerated
+    assert_unavailable(&get(&app, "/up").await); // 10 s
+    assert_eq!(runs.load(SeqCst), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn default_tolerates_no_failure() {
+    let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
+    let (health, _) = uncached(Health::new().check("db", switchable(&down, &runs, Duration::ZERO)));
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+    down.store(true, SeqCst);
+    assert_unavailable(&get(&app, "/up").await);
+    assert_eq!(details(&app).await["checks"][0]["status"], "fail");
+}
+
+#[test]
+#[should_panic(expected = "add one first")]
+fn fail_after_needs_a_check() {
+    let _ = Health::new().fail_after(2, Duration::from_secs(1));
+}
+
+#[test]
+#[should_panic(expected = "at least 1 failure")]
+fn fail_after_needs_one_failure() {
+    let _ = Health::new()
+        .check("db", || async { Ok::<(), String>(()) })
+        .fail_after(0, Duration::from_secs(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn startup_gate_answers_503_without_running_checks_until_opened() {
+    let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
+    let started = StartupGate::new();
+    let (health, _) = uncached(
+        Health::new()
+            .check("db", switchable(&down, &runs, Duration::from_millis(50)))
+            .startup(started.clone()),
+    );
+    let (app, inner) = app(healthcheck().health(health).liveness("/livez"));
+
+    sleep(Duration::from_secs(30)).await; // migrations
+    assert_unavailable(&get(&app, "/up").await);
+    let head = send(&app, req(Method::HEAD, "/up")).await;
+    assert_eq!(head.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(head.body().is_empty());
+    assert_eq!(details(&app).await["status"], "starting");
+    assert_ok(&get(&app, "/livez").await);
+    assert_eq!(runs.load(SeqCst), 0, "no check runs before startup");
+
+    started.open();
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 1);
+    assert_eq!(inner.load(SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_change_reports_each_change_once() {
+    let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
+    let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (health, shutdown) = uncached(
+        Health::new()
+            .check("db", switchable(&down, &runs, Duration::ZERO))
+            .on_change({
+                let changes = changes.clone();
+                move |change| changes.lock().unwrap().push(change.clone())
+            }),
+    );
+    let (app, _) = app(healthcheck().health(health));
+    for fail in [false, false, true, true, true, false, false] {
+        down.store(fail, SeqCst);
+        get(&app, "/up").await;
+    }
+    shutdown.trigger();
+    assert_unavailable(&get(&app, "/up").await);
+    assert_unavailable(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 7);
+
+    let seen: Vec<_> = changes
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| (c.check.clone(), c.from, c.to, c.error.clone()))
+        .collect();
+    let db = || Some("db".to_owned());
+    let down = || Some("db down".to_owned());
+    use HealthStatus::*;
+    assert_eq!(
+        seen,
+        [
+            (db(), None, Pass, None),
+            (None, None, Pass, None),
+            (db(), Some(Pass), Fail, down()),
+            (None, Some(Pass), Fail, None),
+            (db(), Some(Fail), Pass, None),
+            (None, Some(Fail), Pass, None),
+            (None, Some(Pass), Draining, None),
+        ]
+    );
+}
+
+/// The `Health` of a background refresh every second of a check taking
+/// 200 ms.
+fn refreshed(runs: &Arc<AtomicUsize>) -> (Health, ShutdownHandle) {
+    let shutdown = ShutdownHandle::new();
+    let health = Health::new()
+        .check("db", counted(runs, Duration::from_millis(200), None))
+        .refresh_every(Duration::from_secs(1))
+        .with_shutdown(shutdown.clone());
+    (health, shutdown)
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_refresh_answers_at_once_from_the_latest_run() {
+    let runs = Arc::default();
+    let (health, _) = refreshed(&runs);
+    let (app, _) = app(healthcheck().health(health));
+
+    // The first probe waits for the first run.
+    let start = Instant::now();
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(start.elapsed(), Duration::from_millis(200));
+
+    // Runs every second (1.2 s apart: period after the end of a run) without
+    // probes, and probes never wait for one, even mid-run.
+    sleep(Duration::from_millis(5300)).await;
+    assert_eq!(runs.load(SeqCst), 5);
+    for _ in 0..3 {
+        let start = Instant::now();
+        assert_ok(&get(&app, "/up").await);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(runs.load(SeqCst), 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_refresh_stops_on_drain() {
+    let runs = Arc::default();
+    let (health, shutdown) = refreshed(&runs);
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+    sleep(Duration::from_secs(3)).await;
+    let before = runs.load(SeqCst);
+    assert!(before > 1);
+    shutdown.trigger();
+    sleep(Duration::from_secs(10)).await;
+    assert_eq!(runs.load(SeqCst), before);
+    assert_unavailable(&get(&app, "/up").await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_refresh_stops_when_the_app_is_dropped() {
+    let runs = Arc::default();
+    let (health, _) = refreshed(&runs);
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+    sleep(Duration::from_millis(2500)).await;
+    let before = runs.load(SeqCst);
+    assert!(before > 1);
+    drop(app);
+    sleep(Duration::from_secs(10)).await;
+    assert_eq!(runs.load(SeqCst), before);
 }

@@ -1,10 +1,13 @@
 //! Readiness checks behind the healthcheck path.
 
+#[cfg(feature = "metrics")]
+mod metrics;
 mod state;
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -21,12 +24,28 @@ const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(1);
 
 type CheckFn = dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + Sync;
 
+type ChangeHook = dyn Fn(&StatusChange) + Send + Sync;
+
 #[derive(Clone)]
 struct Check {
     name: Arc<str>,
     optional: bool,
     run: Arc<CheckFn>,
+    fail_after: Tolerance,
 }
+
+/// When a failing check turns readiness to `503`: see [`Health::fail_after`].
+#[derive(Clone, Copy, Debug)]
+struct Tolerance {
+    failures: u32,
+    streak: Duration,
+}
+
+/// No tolerance: the first failure counts.
+const NO_TOLERANCE: Tolerance = Tolerance {
+    failures: 1,
+    streak: Duration::ZERO,
+};
 
 #[derive(Clone)]
 struct DetailsAuth {
@@ -100,6 +119,9 @@ pub struct Health {
     cache_ttl: Duration,
     details: Option<DetailsAuth>,
     shutdown: ShutdownHandle,
+    startup: Option<StartupGate>,
+    refresh: Option<Duration>,
+    on_change: Option<Arc<ChangeHook>>,
 }
 
 impl Health {
@@ -116,6 +138,9 @@ impl Health {
             cache_ttl: DEFAULT_CACHE_TTL,
             details: None,
             shutdown: ShutdownHandle::process_wide(),
+            startup: None,
+            refresh: None,
+            on_change: None,
         }
     }
 
@@ -180,7 +205,120 @@ impl Health {
             name: name.into(),
             optional,
             run,
+            fail_after: NO_TOLERANCE,
         });
+        self
+    }
+
+    /// Tolerance of the check added last: once it has passed, its failures
+    /// turn readiness to `503` only from the `failures`-th in a row, or once
+    /// its failing streak (from its first failed run to the latest) has lasted
+    /// `streak`, whichever comes first. Until then a tolerated failure answers
+    /// `200` and shows as `warn` in the details; one success ends the streak.
+    /// A check that has never passed fails at once (a new instance whose
+    /// database was never reachable is not ready).
+    ///
+    /// The default, `fail_after(1, Duration::ZERO)`, tolerates nothing,
+    /// because both orchestrators already debounce: Kubernetes marks a pod
+    /// unready only after `failureThreshold` (default 3) failed probes
+    /// `periodSeconds` (default 10 s) apart, and kamal-proxy only probes a
+    /// new container until it is first healthy, where a failure should show
+    /// at once. Raise it where your own probes come more often than a
+    /// dependency blips, e.g. `fail_after(3, Duration::from_secs(10))` keeps
+    /// readiness green through one slow ping.
+    ///
+    /// Unlike Go's `alexliesenfeld/health` (`WithMaxContiguousFails` *and*
+    /// `WithMaxTimeInError` must both be crossed), either limit is enough.
+    ///
+    /// # Panics
+    ///
+    /// If no check was added yet, or `failures` is 0.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let health = axum_kamal::Health::new()
+    ///     .check("db", || async { Ok::<(), String>(()) })
+    ///     .fail_after(3, Duration::from_secs(10));
+    /// ```
+    pub fn fail_after(mut self, failures: u32, streak: Duration) -> Self {
+        assert!(
+            failures > 0,
+            "axum-kamal: fail_after needs at least 1 failure"
+        );
+        let check = Arc::make_mut(&mut self.checks)
+            .last_mut()
+            .expect("axum-kamal: fail_after applies to the check added last; add one first");
+        check.fail_after = Tolerance { failures, streak };
+        self
+    }
+
+    /// Runs the checks every `period` in a background task, from the first
+    /// probe on, and answers every probe from the latest result at once:
+    /// probe latency no longer depends on check latency, and a slow
+    /// dependency is found without waiting for a probe. The first probe
+    /// waits for the first run. [`cache_ttl`](Self::cache_ttl) no longer
+    /// applies.
+    ///
+    /// The task stops when the drain starts and when the app holding this
+    /// `Health` (every clone of its layer) is dropped.
+    ///
+    /// # Panics
+    ///
+    /// If `period` is zero.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let health = axum_kamal::Health::new()
+    ///     .check("db", || async { Ok::<(), String>(()) })
+    ///     .refresh_every(Duration::from_secs(5));
+    /// ```
+    pub fn refresh_every(mut self, period: Duration) -> Self {
+        assert!(
+            !period.is_zero(),
+            "axum-kamal: the refresh period must not be zero"
+        );
+        self.refresh = Some(period);
+        self
+    }
+
+    /// Readiness answers `503` (status `starting`, no check run) until
+    /// [`gate.open()`](StartupGate::open): for migrations or a cache warm-up
+    /// that must finish before traffic arrives (Kubernetes' startupProbe,
+    /// Kamal's deploy waiting for `200`). A liveness path is not gated.
+    ///
+    /// ```
+    /// use axum_kamal::{Health, StartupGate};
+    ///
+    /// let started = StartupGate::new();
+    /// let health = Health::new().startup(started.clone());
+    /// // after migrations:
+    /// started.open();
+    /// ```
+    pub fn startup(mut self, gate: StartupGate) -> Self {
+        self.startup = Some(gate);
+        self
+    }
+
+    /// Calls `hook` once per status change (not per probe): of a check
+    /// (its first result, then each change between `pass`, `warn` and
+    /// `fail`) and of the readiness as a whole (`starting`, `pass`, `warn`,
+    /// `fail`, `draining`). Each change is also one `tracing` event (target
+    /// `axum_kamal`): a warning when a check fails, info otherwise. The hook
+    /// runs on the task that observed the change; keep it short.
+    ///
+    /// ```
+    /// use axum_kamal::{Health, HealthStatus};
+    ///
+    /// let health = Health::new().on_change(|change| {
+    ///     if change.check.is_none() && change.to == HealthStatus::Fail {
+    ///         eprintln!("not ready: {:?}", change.error);
+    ///     }
+    /// });
+    /// ```
+    pub fn on_change(mut self, hook: impl Fn(&StatusChange) + Send + Sync + 'static) -> Self {
+        self.on_change = Some(Arc::new(hook));
         self
     }
 
@@ -313,6 +451,106 @@ impl fmt::Debug for Health {
                 &self.details.as_ref().map(|d| d.header.as_str()),
             )
             .field("shutdown", &self.shutdown)
+            .field("startup", &self.startup)
+            .field("refresh", &self.refresh)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A readiness status: of one check, or of the readiness as a whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HealthStatus {
+    /// Passing (`200`).
+    Pass,
+    /// Passing with concerns (`200`): an optional check fails, or a required
+    /// one within its [`fail_after`](Health::fail_after) tolerance.
+    Warn,
+    /// Failing (`503`).
+    Fail,
+    /// The [startup gate](Health::startup) is not open yet (`503`).
+    Starting,
+    /// Shutdown has started (`503`).
+    Draining,
+}
+
+impl HealthStatus {
+    /// `"pass"`, `"warn"`, `"fail"`, `"starting"` or `"draining"`.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::HealthStatus::Warn.as_str(), "warn");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Pass => "pass",
+            HealthStatus::Warn => "warn",
+            HealthStatus::Fail => "fail",
+            HealthStatus::Starting => "starting",
+            HealthStatus::Draining => "draining",
+        }
+    }
+
+    /// Whether readiness answers `200` with this status.
+    ///
+    /// ```
+    /// assert!(axum_kamal::HealthStatus::Warn.is_ready());
+    /// assert!(!axum_kamal::HealthStatus::Draining.is_ready());
+    /// ```
+    pub fn is_ready(self) -> bool {
+        matches!(self, HealthStatus::Pass | HealthStatus::Warn)
+    }
+}
+
+/// One status change, given to the [`Health::on_change`] hook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StatusChange {
+    /// The check that changed, or `None` for the readiness as a whole.
+    pub check: Option<String>,
+    /// The status before, `None` for the first one.
+    pub from: Option<HealthStatus>,
+    /// The status now.
+    pub to: HealthStatus,
+    /// The check's error when it is not passing (`None` for the readiness
+    /// as a whole).
+    pub error: Option<String>,
+}
+
+/// The startup gate of a [`Health`]: readiness answers `503` until
+/// [`open`](Self::open) is called. Clones share the gate.
+#[derive(Clone, Default)]
+pub struct StartupGate(Arc<AtomicBool>);
+
+impl StartupGate {
+    /// A closed gate.
+    ///
+    /// ```
+    /// assert!(!axum_kamal::StartupGate::new().is_open());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Declares the app started; idempotent.
+    ///
+    /// ```
+    /// let gate = axum_kamal::StartupGate::new();
+    /// gate.clone().open();
+    /// assert!(gate.is_open());
+    /// ```
+    pub fn open(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Whether [`open`](Self::open) was called.
+    pub fn is_open(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for StartupGate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StartupGate")
+            .field("open", &self.is_open())
             .finish()
     }
 }

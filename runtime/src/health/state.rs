@@ -1,19 +1,21 @@
-//! Runtime state of a [`Health`]: the run cache, and the answers.
+//! Runtime state of a [`Health`]: the run cache, check streaks, status
+//! changes, the background refresh, and the answers.
 
 use std::any::Any;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::pin::pin;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::FutureExt;
-use futures_util::future::{BoxFuture, Shared, join_all};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use futures_util::future::{BoxFuture, Either, Shared, join_all, select};
+use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
-use super::{Check, Health};
+use super::{Check, Health, HealthStatus as Status, StatusChange};
 use crate::response::{answer, plain_text};
 
 type SharedRun = Shared<BoxFuture<'static, Arc<Report>>>;
@@ -24,19 +26,33 @@ pub(crate) struct HealthState {
     slot: Mutex<Slot>,
 }
 
+#[derive(Default)]
 struct Slot {
     next_id: u64,
-    state: RunState,
+    /// The latest finished run.
+    last: Option<Arc<Report>>,
+    /// The run in progress, shared by the probes that wait for it.
+    running: Option<(u64, SharedRun)>,
+    /// Per check, in the order of `Health::checks`.
+    streaks: Vec<Streak>,
+    /// The readiness status last observed, for change events.
+    status: Option<Status>,
+    /// Whether the background refresh task was started.
+    refreshing: bool,
 }
 
-enum RunState {
-    Idle,
-    Running { id: u64, run: SharedRun },
-    Done { report: Arc<Report> },
+/// A check's history, for its tolerance and its change events.
+#[derive(Default)]
+struct Streak {
+    passed_once: bool,
+    failures: u32,
+    failing_since: Option<Instant>,
+    status: Option<Status>,
 }
 
 #[derive(Debug)]
 struct Report {
+    id: u64,
     finished: Instant,
     checks: Vec<Outcome>,
 }
@@ -47,44 +63,21 @@ struct Outcome {
     optional: bool,
     duration: Duration,
     error: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    Pass,
-    Warn,
-    Fail,
-    Draining,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-            Status::Draining => "draining",
-        }
-    }
-
-    fn code(self) -> StatusCode {
-        match self {
-            Status::Pass | Status::Warn => StatusCode::OK,
-            Status::Fail | Status::Draining => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
+    /// `Pass`, `Warn` (optional, or a tolerated failure) or `Fail`.
+    status: Status,
 }
 
 impl Report {
     fn status(&self) -> Status {
-        let mut status = Status::Pass;
-        for c in self.checks.iter().filter(|c| c.error.is_some()) {
-            if !c.optional {
-                return Status::Fail;
-            }
-            status = Status::Warn;
-        }
-        status
+        self.checks
+            .iter()
+            .map(|c| c.status)
+            .max_by_key(|status| match status {
+                Status::Pass => 0,
+                Status::Warn => 1,
+                _ => 2,
+            })
+            .unwrap_or(Status::Pass)
     }
 }
 
@@ -107,10 +100,7 @@ impl HealthState {
     pub(crate) fn new(health: Health) -> Arc<Self> {
         Arc::new(Self {
             health,
-            slot: Mutex::new(Slot {
-                next_id: 0,
-                state: RunState::Idle,
-            }),
+            slot: Mutex::default(),
         })
     }
 
@@ -125,58 +115,179 @@ impl HealthState {
         };
         let ready =
             |res| -> BoxFuture<'static, Response<Bytes>> { Box::pin(std::future::ready(res)) };
-        if self.health.shutdown.is_draining() {
-            return ready(self.respond(Status::Draining, &[], probe));
+        if let Some(status) = self.gate() {
+            return ready(self.respond(status, &[], probe));
         }
         if self.health.checks.is_empty() {
             return ready(self.respond(Status::Pass, &[], probe));
         }
-        let (id, run) = {
+        let run = {
             let mut slot = self.lock();
-            match &slot.state {
-                RunState::Done { report } if self.is_fresh(report) => {
+            if let Some(period) = self.health.refresh {
+                if !std::mem::replace(&mut slot.refreshing, true) {
+                    tokio::spawn(refresh(Arc::downgrade(self), period));
+                }
+            }
+            match &slot.last {
+                Some(report) if self.is_fresh(report) => {
                     let report = Arc::clone(report);
                     drop(slot);
                     return ready(self.respond_report(&report, probe));
                 }
-                RunState::Running { id, run } => (*id, run.clone()),
-                RunState::Idle | RunState::Done { .. } => {
-                    let id = slot.next_id;
-                    slot.next_id += 1;
-                    let run = run_checks(Arc::clone(&self.health.checks), self.health.timeout)
-                        .boxed()
-                        .shared();
-                    slot.state = RunState::Running {
-                        id,
-                        run: run.clone(),
-                    };
-                    (id, run)
-                }
+                _ => self.current_run(&mut slot),
             }
         };
         let this = Arc::clone(self);
         Box::pin(async move {
             let report = run.await;
-            this.finish(id, &report);
             this.respond_report(&report, probe)
         })
     }
 
-    /// Whether `report` is still within the reuse window.
-    fn is_fresh(&self, report: &Report) -> bool {
-        report
-            .finished
-            .checked_add(self.health.cache_ttl)
-            .is_none_or(|until| until > Instant::now())
+    /// `Draining` once shutdown started, `Starting` until the startup gate
+    /// opens: answered without running checks.
+    fn gate(&self) -> Option<Status> {
+        if self.health.shutdown.is_draining() {
+            Some(Status::Draining)
+        } else if self.health.startup.as_ref().is_some_and(|g| !g.is_open()) {
+            Some(Status::Starting)
+        } else {
+            None
+        }
     }
 
-    /// Stores the result of run `id` unless a newer run replaced it.
-    fn finish(&self, id: u64, report: &Arc<Report>) {
-        let mut slot = self.lock();
-        if matches!(slot.state, RunState::Running { id: current, .. } if current == id) {
-            slot.state = RunState::Done {
-                report: Arc::clone(report),
-            };
+    /// The run in progress, or a new one.
+    fn current_run(self: &Arc<Self>, slot: &mut Slot) -> SharedRun {
+        if let Some((_, run)) = &slot.running {
+            return run.clone();
+        }
+        let id = slot.next_id;
+        slot.next_id += 1;
+        // The run holds no strong reference: it is stored in the slot.
+        let state = Arc::downgrade(self);
+        let checks = Arc::clone(&self.health.checks);
+        let timeout = self.health.timeout;
+        let run = async move {
+            let results = run_checks(&checks, timeout).await;
+            match state.upgrade() {
+                Some(state) => state.record(id, &checks, results),
+                // Nobody is left to answer: the report only ends the run.
+                None => Arc::new(Report {
+                    id,
+                    finished: Instant::now(),
+                    checks: Vec::new(),
+                }),
+            }
+        }
+        .boxed()
+        .shared();
+        slot.running = Some((id, run.clone()));
+        run
+    }
+
+    /// Whether `report` still answers probes: always with a background
+    /// refresh, else within the reuse window.
+    fn is_fresh(&self, report: &Report) -> bool {
+        self.health.refresh.is_some()
+            || report
+                .finished
+                .checked_add(self.health.cache_ttl)
+                .is_none_or(|until| until > Instant::now())
+    }
+
+    /// Applies each check's tolerance to the results of run `id`, stores the
+    /// report and reports the changes. Called once per run, by the run.
+    fn record(&self, id: u64, checks: &[Check], results: Vec<CheckResult>) -> Arc<Report> {
+        let now = Instant::now();
+        let mut changes = Vec::new();
+        let report = {
+            let mut slot = self.lock();
+            slot.streaks.resize_with(checks.len(), Streak::default);
+            let outcomes = checks
+                .iter()
+                .zip(results)
+                .zip(&mut slot.streaks)
+                .map(|((check, result), streak)| {
+                    let status = streak.update(check, result.error.is_some(), now);
+                    if streak.status != Some(status) {
+                        changes.push((
+                            StatusChange {
+                                check: Some(check.name.to_string()),
+                                from: streak.status.replace(status),
+                                to: status,
+                                error: result.error.clone(),
+                            },
+                            result.duration,
+                            check.optional,
+                        ));
+                    }
+                    #[cfg(feature = "metrics")]
+                    super::metrics::check_ran(&check.name, result.error.is_none(), result.duration);
+                    Outcome {
+                        name: Arc::clone(&check.name),
+                        optional: check.optional,
+                        duration: result.duration,
+                        error: result.error,
+                        status,
+                    }
+                })
+                .collect();
+            let report = Arc::new(Report {
+                id,
+                finished: now,
+                checks: outcomes,
+            });
+            if slot.last.as_ref().is_none_or(|last| last.id < id) {
+                slot.last = Some(Arc::clone(&report));
+            }
+            if slot
+                .running
+                .as_ref()
+                .is_some_and(|(running, _)| *running == id)
+            {
+                slot.running = None;
+            }
+            report
+        };
+        for (change, duration, optional) in changes {
+            log_check_change(&change, duration, optional);
+            self.changed(&change);
+        }
+        // The readiness changes with the checks, probed or not.
+        if self.gate().is_none() {
+            self.observe(report.status());
+        }
+        report
+    }
+
+    /// Notes the readiness status `status`, reporting it if it changed.
+    fn observe(&self, status: Status) {
+        let from = {
+            let mut slot = self.lock();
+            if slot.status == Some(status) {
+                return;
+            }
+            slot.status.replace(status)
+        };
+        tracing::info!(
+            target: "axum_kamal",
+            from = from.map_or("none", Status::as_str),
+            to = status.as_str(),
+            "readiness changed"
+        );
+        self.changed(&StatusChange {
+            check: None,
+            from,
+            to: status,
+            error: None,
+        });
+    }
+
+    fn changed(&self, change: &StatusChange) {
+        #[cfg(feature = "metrics")]
+        super::metrics::status_changed(change);
+        if let Some(hook) = &self.health.on_change {
+            hook(change);
         }
     }
 
@@ -196,32 +307,104 @@ impl HealthState {
 
     fn respond_report(&self, report: &Report, probe: Probe) -> Response<Bytes> {
         // Shutdown may have started while the checks ran.
-        let status = if self.health.shutdown.is_draining() {
-            Status::Draining
-        } else {
-            report.status()
-        };
+        let status = self.gate().unwrap_or_else(|| report.status());
         self.respond(status, &report.checks, probe)
     }
 
     fn respond(&self, status: Status, checks: &[Outcome], probe: Probe) -> Response<Bytes> {
+        self.observe(status);
+        let code = if status.is_ready() {
+            http::StatusCode::OK
+        } else {
+            http::StatusCode::SERVICE_UNAVAILABLE
+        };
         tracing::debug!(
             target: "axum_kamal",
             status = status.as_str(),
-            code = status.code().as_u16(),
+            code = code.as_u16(),
             head = probe.head,
             details = probe.details,
             "healthcheck probe answered"
         );
         if probe.details {
             answer(
-                status.code(),
+                code,
                 HeaderValue::from_static("application/json"),
                 details_json(status, checks),
                 probe.head,
             )
         } else {
-            plain_text(status.code(), probe.head)
+            plain_text(code, probe.head)
+        }
+    }
+}
+
+impl Streak {
+    /// Counts one run of `check` and returns its status under its tolerance.
+    fn update(&mut self, check: &Check, failed: bool, now: Instant) -> Status {
+        if !failed {
+            self.passed_once = true;
+            self.failures = 0;
+            self.failing_since = None;
+            return Status::Pass;
+        }
+        self.failures = self.failures.saturating_add(1);
+        let since = *self.failing_since.get_or_insert(now);
+        let tolerance = check.fail_after;
+        let tolerated = self.passed_once
+            && self.failures < tolerance.failures
+            && now.saturating_duration_since(since) < tolerance.streak;
+        if check.optional || tolerated {
+            Status::Warn
+        } else {
+            Status::Fail
+        }
+    }
+}
+
+/// A check's change as one `tracing` event: a warning when it stops passing.
+fn log_check_change(change: &StatusChange, duration: Duration, optional: bool) {
+    let check = change.check.as_deref().unwrap_or_default();
+    let from = change.from.map_or("none", Status::as_str);
+    let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    match &change.error {
+        Some(error) => tracing::warn!(
+            target: "axum_kamal",
+            check,
+            error = error.as_str(),
+            optional,
+            duration_ms,
+            from,
+            to = change.to.as_str(),
+            "health check failed"
+        ),
+        None => tracing::info!(
+            target: "axum_kamal",
+            check,
+            duration_ms,
+            from,
+            to = change.to.as_str(),
+            "health check passed"
+        ),
+    }
+}
+
+/// Runs the checks every `period` until the drain starts or the state is
+/// dropped. Holds the state only while starting a run.
+async fn refresh(state: Weak<HealthState>, period: Duration) {
+    loop {
+        let (run, shutdown) = {
+            let Some(state) = state.upgrade() else { return };
+            if state.gate() == Some(Status::Draining) {
+                return;
+            }
+            let run = state.current_run(&mut state.lock());
+            (run, state.health.shutdown.clone())
+        };
+        run.await;
+        let sleep = pin!(tokio::time::sleep(period));
+        if let Either::Right(_) = select(sleep, pin!(shutdown.triggered())).await {
+            return;
         }
     }
 }
@@ -232,7 +415,7 @@ fn details_json(status: Status, checks: &[Outcome]) -> Bytes {
         .map(|c| {
             serde_json::json!({
                 "name": &*c.name,
-                "status": if c.error.is_some() { "fail" } else { "pass" },
+                "status": c.status.as_str(),
                 "optional": c.optional,
                 "duration_ms": u64::try_from(c.duration.as_millis()).unwrap_or(u64::MAX),
                 "error": c.error,
@@ -243,16 +426,18 @@ fn details_json(status: Status, checks: &[Outcome]) -> Bytes {
     Bytes::from(serde_json::to_vec(&json).expect("serializing a JSON value cannot fail"))
 }
 
-/// Runs all checks concurrently.
-async fn run_checks(checks: Arc<Vec<Check>>, timeout: Duration) -> Arc<Report> {
-    let outcomes = join_all(checks.iter().map(|check| run_one(check, timeout))).await;
-    Arc::new(Report {
-        finished: Instant::now(),
-        checks: outcomes,
-    })
+/// One check's result, before its tolerance applies.
+struct CheckResult {
+    duration: Duration,
+    error: Option<String>,
 }
 
-async fn run_one(check: &Check, timeout: Duration) -> Outcome {
+/// Runs all checks concurrently.
+async fn run_checks(checks: &[Check], timeout: Duration) -> Vec<CheckResult> {
+    join_all(checks.iter().map(|check| run_one(check, timeout))).await
+}
+
+async fn run_one(check: &Check, timeout: Duration) -> CheckResult {
     let start = Instant::now();
     let error = match std::panic::catch_unwind(AssertUnwindSafe(|| (check.run)())) {
         Err(payload) => Some(panic_message(&*payload)),
@@ -265,21 +450,8 @@ async fn run_one(check: &Check, timeout: Duration) -> Outcome {
             }
         }
     };
-    let duration = start.elapsed();
-    if let Some(error) = &error {
-        tracing::warn!(
-            target: "axum_kamal",
-            check = &*check.name,
-            error = error.as_str(),
-            optional = check.optional,
-            duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-            "health check failed"
-        );
-    }
-    Outcome {
-        name: Arc::clone(&check.name),
-        optional: check.optional,
-        duration,
+    CheckResult {
+        duration: start.elapsed(),
         error,
     }
 }

@@ -1,0 +1,34 @@
+//! The `metrics` feature: what [`Health`](super::Health) records through the
+//! `metrics` facade crate.
+//!
+//! * `axum_kamal_check_up{check}` (gauge): 1 when the check's last run
+//!   passed, 0 when it failed (before its tolerance applies);
+//! * `axum_kamal_check_duration_seconds{check}` (histogram): each run's
+//!   duration;
+//! * `axum_kamal_status_changes_total{check, to}` (counter): status changes,
+//!   `check=""` for the readiness as a whole.
+
+use std::time::Duration;
+
+use super::StatusChange;
+
+/// Gauge: 1 if the check's last run passed, else 0.
+pub(crate) const CHECK_UP: &str = "axum_kamal_check_up";
+/// Histogram: each run's duration in seconds.
+pub(crate) const CHECK_DURATION: &str = "axum_kamal_check_duration_seconds";
+/// Counter: status changes, by check (`""`: readiness) and new status.
+pub(crate) const STATUS_CHANGES: &str = "axum_kamal_status_changes_total";
+
+pub(crate) fn check_ran(check: &str, passed: bool, duration: Duration) {
+    let label = || [("check", check.to_owned())];
+    metrics::gauge!(CHECK_UP, &label()).set(if passed { 1.0 } else { 0.0 });
+    metrics::histogram!(CHECK_DURATION, &label()).record(duration.as_secs_f64());
+}
+
+pub(crate) fn status_changed(change: &StatusChange) {
+    let labels = [
+        ("check", change.check.clone().unwrap_or_default()),
+        ("to", change.to.as_str().to_owned()),
+    ];
+    metrics::counter!(STATUS_CHANGES, &labels).increment(1);
+}
