@@ -98,9 +98,38 @@ fn counted(
 }
 
 fn json(res: &Response<Bytes>) -> serde_json::Value {
-    assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/health+json"
+    );
     assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
     serde_json::from_slice(res.body()).expect("details body is JSON")
+}
+
+/// The details of the check `name` (its only entry, under
+/// `name:responseTime`), after checking the fields every entry has.
+#[track_caller]
+fn check<'a>(details: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    let entries = details["checks"][format!("{name}:responseTime")]
+        .as_array()
+        .unwrap_or_else(|| panic!("no check {name:?} in {details}"));
+    assert_eq!(entries.len(), 1, "{details}");
+    let entry = &entries[0];
+    assert_eq!(entry["componentId"], name);
+    assert_eq!(entry["componentType"], "component");
+    assert_eq!(entry["observedUnit"], "ms");
+    assert!(entry["observedValue"].is_u64(), "{entry}");
+    assert!(
+        entry["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{entry}"
+    );
+    // No `output` for a passing check; the error otherwise.
+    assert_eq!(
+        entry["status"] == "pass",
+        entry.get("output").is_none(),
+        "{entry}"
+    );
+    entry
 }
 
 const SECRET_HEADER: &str = "x-health-secret";
@@ -166,14 +195,11 @@ async fn failing_optional_check_still_gives_200_with_warning_in_details() {
     assert_eq!(res.status(), StatusCode::OK);
     let v = json(&res);
     assert_eq!(v["status"], "warn");
-    assert_eq!(v["checks"][0]["name"], "db");
-    assert_eq!(v["checks"][0]["status"], "pass");
-    assert_eq!(v["checks"][0]["optional"], false);
-    assert_eq!(v["checks"][0]["error"], serde_json::Value::Null);
-    assert_eq!(v["checks"][1]["name"], "cache");
-    assert_eq!(v["checks"][1]["status"], "warn");
-    assert_eq!(v["checks"][1]["optional"], true);
-    assert_eq!(v["checks"][1]["error"], "redis down");
+    assert_eq!(check(&v, "db")["status"], "pass");
+    assert_eq!(check(&v, "db")["optional"], false);
+    assert_eq!(check(&v, "cache")["status"], "warn");
+    assert_eq!(check(&v, "cache")["optional"], true);
+    assert_eq!(check(&v, "cache")["output"], "redis down");
 }
 
 #[tokio::test(start_paused = true)]
@@ -192,9 +218,9 @@ async fn slow_check_times_out_after_default_2s() {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let v = json(&res);
     assert_eq!(v["status"], "fail");
-    assert_eq!(v["checks"][0]["status"], "fail");
-    assert_eq!(v["checks"][0]["error"], "timed out after 2s");
-    assert_eq!(v["checks"][0]["duration_ms"], 2000);
+    assert_eq!(check(&v, "slow")["status"], "fail");
+    assert_eq!(check(&v, "slow")["output"], "timed out after 2s");
+    assert_eq!(check(&v, "slow")["observedValue"], 2000);
 }
 
 #[tokio::test(start_paused = true)]
@@ -258,8 +284,14 @@ async fn panicking_check_fails_without_taking_the_server_down() {
     let res = send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let v = json(&res);
-    assert_eq!(v["checks"][0]["error"], "panicked: boom in future");
-    assert_eq!(v["checks"][1]["error"], "panicked: boom when called");
+    assert_eq!(
+        check(&v, "panics-in-future")["output"],
+        "panicked: boom in future"
+    );
+    assert_eq!(
+        check(&v, "panics-when-called")["output"],
+        "panicked: boom when called"
+    );
 
     // The service keeps working, for the app and for later probes.
     assert_eq!(get(&app, "/").await.status(), StatusCode::IM_A_TEAPOT);
@@ -443,17 +475,20 @@ async fn details_only_with_the_right_secret() {
     );
     let v = json(&res);
     assert_eq!(v["status"], "fail");
-    assert_eq!(v["checks"].as_array().unwrap().len(), 2);
-    assert_eq!(v["checks"][0]["name"], "db");
-    assert_eq!(v["checks"][0]["status"], "pass");
-    assert_eq!(v["checks"][0]["duration_ms"], 7);
-    assert_eq!(v["checks"][1]["name"], "quote\"and\\slash\n");
-    assert_eq!(v["checks"][1]["error"], "bad \"thing\"\tand\u{1}");
+    assert_eq!(v["checks"].as_object().unwrap().len(), 2);
+    assert_eq!(check(&v, "db")["status"], "pass");
+    assert_eq!(check(&v, "db")["observedValue"], 7);
+    let odd = check(&v, "quote\"and\\slash\n");
+    assert_eq!(odd["status"], "fail");
+    assert_eq!(odd["output"], "bad \"thing\"\tand\u{1}");
 
     // HEAD with the secret: JSON headers, no body.
     let head = send(&app, with_secret(req(Method::HEAD, "/up"), SECRET)).await;
     assert_eq!(head.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(head.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        head.headers()[header::CONTENT_TYPE],
+        "application/health+json"
+    );
     assert_eq!(
         head.headers()[header::CONTENT_LENGTH],
         res.headers()[header::CONTENT_LENGTH]
@@ -467,7 +502,7 @@ async fn details_with_no_checks() {
     let (app, _) = app(healthcheck().health(health));
     assert_ok(&get(&app, "/up").await);
     let v = json(&send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await);
-    assert_eq!(v, serde_json::json!({"status": "pass", "checks": []}));
+    assert_eq!(v, serde_json::json!({"status": "pass", "checks": {}}));
 }
 
 #[test]
@@ -530,7 +565,10 @@ async fn shutdown_drain_answers_503_while_in_flight_requests_finish() {
     // without running checks; liveness still passes.
     assert_unavailable(&get(&app, "/up").await);
     let v = json(&send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await);
-    assert_eq!(v["status"], "draining");
+    assert_eq!(
+        v,
+        serde_json::json!({"status": "fail", "output": "draining", "checks": {}})
+    );
     assert_ok(&get(&app, "/livez").await);
     sleep(Duration::from_secs(5)).await;
     assert_unavailable(&get(&app, "/up").await);
@@ -699,8 +737,8 @@ async fn tolerance_keeps_readiness_until_the_nth_failure_in_a_row() {
     assert_ok(&get(&app, "/up").await);
     let v = details(&app).await;
     assert_eq!(v["status"], "warn");
-    assert_eq!(v["checks"][0]["status"], "warn");
-    assert_eq!(v["checks"][0]["error"], "db down");
+    assert_eq!(check(&v, "db")["status"], "warn");
+    assert_eq!(check(&v, "db")["output"], "db down");
     assert_unavailable(&get(&app, "/up").await);
     assert_unavailable(&get(&app, "/up").await);
 
@@ -742,7 +780,7 @@ async fn default_tolerates_no_failure() {
     assert_ok(&get(&app, "/up").await);
     down.store(true, SeqCst);
     assert_unavailable(&get(&app, "/up").await);
-    assert_eq!(details(&app).await["checks"][0]["status"], "fail");
+    assert_eq!(check(&details(&app).await, "db")["status"], "fail");
 }
 
 #[test]
@@ -775,7 +813,10 @@ async fn startup_gate_answers_503_without_running_checks_until_opened() {
     let head = send(&app, req(Method::HEAD, "/up")).await;
     assert_eq!(head.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(head.body().is_empty());
-    assert_eq!(details(&app).await["status"], "starting");
+    assert_eq!(
+        details(&app).await,
+        serde_json::json!({"status": "fail", "output": "starting", "checks": {}})
+    );
     assert_ok(&get(&app, "/livez").await);
     assert_eq!(runs.load(SeqCst), 0, "no check runs before startup");
 

@@ -350,20 +350,28 @@ impl Health {
     }
 
     /// Answers probes that carry `header: secret` with a JSON report instead
-    /// of the bare `OK`: `content-type: application/json`, same status code,
-    /// for example
+    /// of the bare `OK`, in the layout of the IETF draft
+    /// [draft-inadarei-api-health-check](https://datatracker.ietf.org/doc/draft-inadarei-api-health-check/):
+    /// `content-type: application/health+json`, same status code, for example
     ///
     /// ```json
-    /// {"status":"fail","checks":[
-    ///   {"name":"db","status":"fail","optional":false,"duration_ms":2000,"error":"timed out after 2s"},
-    ///   {"name":"cache","status":"pass","optional":true,"duration_ms":1,"error":null}]}
+    /// {"status":"fail","checks":{
+    ///   "db:responseTime":[{"componentId":"db","componentType":"component","observedValue":2000,
+    ///     "observedUnit":"ms","status":"fail","time":"2026-12-01T00:57:37Z","optional":false,
+    ///     "output":"timed out after 2s"}],
+    ///   "cache:responseTime":[{"componentId":"cache","componentType":"component","observedValue":1,
+    ///     "observedUnit":"ms","status":"pass","time":"2026-12-01T00:57:37Z","optional":true}]}}
     /// ```
     ///
-    /// `status` is `pass`, `warn` (only optional checks failed), `fail` or
-    /// `draining`. The secret is compared in constant time (its length is not
-    /// hidden: use a long random secret). The header only selects the body
-    /// format on the healthcheck path; it never changes which requests are
-    /// probes or what reaches your app.
+    /// The top-level `status` is `pass`, `warn` (only optional checks or
+    /// tolerated failures, see [`fail_after`](Self::fail_after)) or `fail`;
+    /// while draining or before the [startup gate](Self::startup) opens it is
+    /// `fail` with `"output":"draining"` or `"output":"starting"`. Each check's
+    /// `status` is `pass`, `warn` or `fail`, `observedValue` its duration,
+    /// `time` when its run ended, `output` its error. The secret is compared
+    /// in constant time (its length is not hidden: use a long random secret).
+    /// The header only selects the body format on the healthcheck path; it
+    /// never changes which requests are probes or what reaches your app.
     ///
     /// # Panics
     ///

@@ -6,7 +6,7 @@ use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures_util::FutureExt;
@@ -54,6 +54,8 @@ struct Streak {
 struct Report {
     id: u64,
     finished: Instant,
+    /// Wall-clock time of `finished`, for the details.
+    time: SystemTime,
     checks: Vec<Outcome>,
 }
 
@@ -116,10 +118,10 @@ impl HealthState {
         let ready =
             |res| -> BoxFuture<'static, Response<Bytes>> { Box::pin(std::future::ready(res)) };
         if let Some(status) = self.gate() {
-            return ready(self.respond(status, &[], probe));
+            return ready(self.respond(status, &[], SystemTime::now(), probe));
         }
         if self.health.checks.is_empty() {
-            return ready(self.respond(Status::Pass, &[], probe));
+            return ready(self.respond(Status::Pass, &[], SystemTime::now(), probe));
         }
         let run = {
             let mut slot = self.lock();
@@ -175,6 +177,7 @@ impl HealthState {
                 None => Arc::new(Report {
                     id,
                     finished: Instant::now(),
+                    time: SystemTime::now(),
                     checks: Vec::new(),
                 }),
             }
@@ -235,6 +238,7 @@ impl HealthState {
             let report = Arc::new(Report {
                 id,
                 finished: now,
+                time: SystemTime::now(),
                 checks: outcomes,
             });
             if slot.last.as_ref().is_none_or(|last| last.id < id) {
@@ -308,10 +312,16 @@ impl HealthState {
     fn respond_report(&self, report: &Report, probe: Probe) -> Response<Bytes> {
         // Shutdown may have started while the checks ran.
         let status = self.gate().unwrap_or_else(|| report.status());
-        self.respond(status, &report.checks, probe)
+        self.respond(status, &report.checks, report.time, probe)
     }
 
-    fn respond(&self, status: Status, checks: &[Outcome], probe: Probe) -> Response<Bytes> {
+    fn respond(
+        &self,
+        status: Status,
+        checks: &[Outcome],
+        time: SystemTime,
+        probe: Probe,
+    ) -> Response<Bytes> {
         self.observe(status);
         let code = if status.is_ready() {
             http::StatusCode::OK
@@ -329,8 +339,8 @@ impl HealthState {
         if probe.details {
             answer(
                 code,
-                HeaderValue::from_static("application/json"),
-                details_json(status, checks),
+                HeaderValue::from_static("application/health+json"),
+                details_json(status, checks, time),
                 probe.head,
             )
         } else {
@@ -409,21 +419,68 @@ async fn refresh(state: Weak<HealthState>, period: Duration) {
     }
 }
 
-fn details_json(status: Status, checks: &[Outcome]) -> Bytes {
-    let checks: Vec<serde_json::Value> = checks
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "name": &*c.name,
-                "status": c.status.as_str(),
-                "optional": c.optional,
-                "duration_ms": u64::try_from(c.duration.as_millis()).unwrap_or(u64::MAX),
-                "error": c.error,
-            })
-        })
-        .collect();
-    let json = serde_json::json!({ "status": status.as_str(), "checks": checks });
+/// The details in the `application/health+json` layout of
+/// draft-inadarei-api-health-check (section 3: `status`, `output`; section 4:
+/// `checks`, keyed `{componentName}:{measurementName}`, each an array of
+/// component details). `draining` and `starting` are `fail` with that word as
+/// the `output`; `optional` is an additional key (section 4.10).
+fn details_json(status: Status, checks: &[Outcome], time: SystemTime) -> Bytes {
+    let time = rfc3339(time);
+    let mut by_key = serde_json::Map::new();
+    for c in checks {
+        let mut detail = serde_json::json!({
+            "componentId": &*c.name,
+            "componentType": "component",
+            "observedValue": u64::try_from(c.duration.as_millis()).unwrap_or(u64::MAX),
+            "observedUnit": "ms",
+            "status": c.status.as_str(),
+            "time": time,
+            "optional": c.optional,
+        });
+        // Section 4.8: no `output` for a passing check.
+        if let Some(error) = &c.error {
+            detail["output"] = error.as_str().into();
+        }
+        let key = format!("{}:responseTime", c.name);
+        match by_key
+            .entry(key)
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()))
+        {
+            serde_json::Value::Array(details) => details.push(detail),
+            _ => unreachable!("every key holds an array"),
+        }
+    }
+    let mut json = serde_json::json!({
+        "status": if status.is_ready() { status.as_str() } else { "fail" },
+        "checks": by_key,
+    });
+    if matches!(status, Status::Draining | Status::Starting) {
+        json["output"] = status.as_str().into();
+    }
     Bytes::from(serde_json::to_vec(&json).expect("serializing a JSON value cannot fail"))
+}
+
+/// `time` as an RFC 3339 UTC date-time with seconds (`2026-12-01T00:57:37Z`).
+fn rfc3339(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's
+    // `civil_from_days`, for dates after the epoch).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// One check's result, before its tolerance applies.
@@ -463,4 +520,20 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("non-string panic payload");
     format!("panicked: {msg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        let at = |secs| rfc3339(UNIX_EPOCH + Duration::from_secs(secs));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        // `date -u -d @951782400`: the leap day of 2000.
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        // `date -u -d @1796086657`
+        assert_eq!(at(1_796_086_657), "2026-12-01T00:57:37Z");
+        assert_eq!(at(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
 }
