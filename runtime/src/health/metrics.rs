@@ -1,12 +1,5 @@
-//! The `metrics` feature: what [`Health`](super::Health) records through the
-//! `metrics` facade crate.
-//!
-//! * `axum_kamal_check_up{check}` (gauge): 1 when the check's last run
-//!   passed, 0 when it failed (before its tolerance applies);
-//! * `axum_kamal_check_duration_seconds{check}` (histogram): each run's
-//!   duration;
-//! * `axum_kamal_status_changes_total{check, to}` (counter): status changes,
-//!   `check=""` for the readiness as a whole.
+//! The `metrics` feature: what a [`Health`](super::Health) records through
+//! the `metrics` facade crate (listed in `Health`'s documentation).
 
 use std::time::Duration;
 

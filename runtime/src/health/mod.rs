@@ -60,28 +60,39 @@ struct DetailsAuth {
 /// Without a `Health`, the healthcheck path always answers `200 OK`. With
 /// one, each probe:
 ///
-/// * answers `503 Service Unavailable` at once if shutdown has started (see
-///   [`Health::shutdown_handle`]);
+/// * answers `503 Service Unavailable` at once, without running checks, if
+///   shutdown has started (see [`Health::shutdown_handle`]: by default the
+///   [process-wide drain](ShutdownHandle::process_wide)) or the
+///   [startup gate](Health::startup) is still closed;
 /// * otherwise runs every check **concurrently**, each bounded by
 ///   [`timeout`](Health::timeout) (default 2 s). A check that returns `Err`,
 ///   times out or **panics** fails; a panic never reaches the server.
 ///   Keep checks asynchronous: a check that blocks its thread cannot be
 ///   timed out;
 /// * answers `200 OK` if every required check passed (failing
-///   [optional checks](Health::optional_check) only add a warning to the
-///   details), `503 Service Unavailable` otherwise.
+///   [optional checks](Health::optional_check), and failures within a
+///   check's [`fail_after`](Health::fail_after) tolerance, only show as `warn`
+///   in the details), `503 Service Unavailable` otherwise.
 ///
 /// Probes arriving while a run is in progress share it, and a finished run
 /// is reused for [`cache_ttl`](Health::cache_ttl) (default 1 s): a storm of
-/// simultaneous probes runs each check at most once.
+/// simultaneous probes runs each check at most once. With
+/// [`refresh_every`](Health::refresh_every) the checks run in a background
+/// task instead and every probe answers from the latest run at once.
 ///
 /// The public answer discloses nothing: body `OK` or `Service Unavailable`,
-/// always `cache-control: no-store`, no body for `HEAD`. A JSON report is
-/// only given to requests carrying the
+/// always `cache-control: no-store`, no body for `HEAD`. An
+/// `application/health+json` report is only given to requests carrying the
 /// [`details_secret`](Health::details_secret) header.
 ///
-/// Every probe emits a `tracing` debug event, every failing check a warning
-/// with its name and error (target `axum_kamal`).
+/// Every probe emits a `tracing` debug event; each status change of a check
+/// or of the readiness emits one event (a warning when a check fails, with
+/// its name and error; target `axum_kamal`) and calls the
+/// [`on_change`](Health::on_change) hook. With the `metrics` feature, each
+/// run records `axum_kamal_check_up{check}` (gauge, 1 or 0) and
+/// `axum_kamal_check_duration_seconds{check}` (histogram), and each change
+/// `axum_kamal_status_changes_total{check, to}` (counter, `check=""` for the
+/// readiness) through the [`metrics`](https://docs.rs/metrics) facade.
 ///
 /// Checks run on the Tokio runtime serving the request and use its timer
 /// (`axum::serve` always provides both).
@@ -221,9 +232,10 @@ impl Health {
     /// The default, `fail_after(1, Duration::ZERO)`, tolerates nothing,
     /// because both orchestrators already debounce: Kubernetes marks a pod
     /// unready only after `failureThreshold` (default 3) failed probes
-    /// `periodSeconds` (default 10 s) apart, and kamal-proxy only probes a
-    /// new container until it is first healthy, where a failure should show
-    /// at once. Raise it where your own probes come more often than a
+    /// `periodSeconds` (default 10 s) apart, and kamal-proxy acts on the
+    /// probe only until a new container first answers `2xx` (its
+    /// `Target::HealthCheckCompleted` ignores later failures), where a failure
+    /// should show at once. Raise it where your own probes come more often than a
     /// dependency blips, e.g. `fail_after(3, Duration::from_secs(10))` keeps
     /// readiness green through one slow ping.
     ///
