@@ -826,18 +826,33 @@ async fn startup_gate_answers_503_without_running_checks_until_opened() {
     assert_eq!(inner.load(SeqCst), 0);
 }
 
+/// Each change given to the `on_change` hook: check, from, to, error.
+type Change = (
+    Option<String>,
+    Option<HealthStatus>,
+    HealthStatus,
+    Option<String>,
+);
+
+/// `health` with a hook that records every change.
+fn recording(health: Health) -> (Health, Arc<std::sync::Mutex<Vec<Change>>>) {
+    let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let health = health.on_change({
+        let changes = changes.clone();
+        move |c| {
+            let change = (c.check.clone(), c.from, c.to, c.error.clone());
+            changes.lock().unwrap().push(change);
+        }
+    });
+    (health, changes)
+}
+
 #[tokio::test(start_paused = true)]
 async fn on_change_reports_each_change_once() {
     let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
-    let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (health, shutdown) = uncached(
-        Health::new()
-            .check("db", switchable(&down, &runs, Duration::ZERO))
-            .on_change({
-                let changes = changes.clone();
-                move |change| changes.lock().unwrap().push(change.clone())
-            }),
-    );
+    let (health, changes) =
+        recording(Health::new().check("db", switchable(&down, &runs, Duration::ZERO)));
+    let (health, shutdown) = uncached(health);
     let (app, _) = app(healthcheck().health(health));
     for fail in [false, false, true, true, true, false, false] {
         down.store(fail, SeqCst);
@@ -848,17 +863,11 @@ async fn on_change_reports_each_change_once() {
     assert_unavailable(&get(&app, "/up").await);
     assert_eq!(runs.load(SeqCst), 7);
 
-    let seen: Vec<_> = changes
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|c| (c.check.clone(), c.from, c.to, c.error.clone()))
-        .collect();
     let db = || Some("db".to_owned());
     let down = || Some("db down".to_owned());
     use HealthStatus::*;
     assert_eq!(
-        seen,
+        *changes.lock().unwrap(),
         [
             (db(), None, Pass, None),
             (None, None, Pass, None),
@@ -866,6 +875,33 @@ async fn on_change_reports_each_change_once() {
             (None, Some(Pass), Fail, None),
             (db(), Some(Fail), Pass, None),
             (None, Some(Fail), Pass, None),
+            (None, Some(Pass), Draining, None),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_change_reports_the_gates_without_checks() {
+    let started = StartupGate::new();
+    let (health, changes) = recording(Health::new().startup(started.clone()));
+    let (health, shutdown) = uncached(health);
+    let (app, _) = app(healthcheck().health(health));
+    for _ in 0..3 {
+        assert_unavailable(&get(&app, "/up").await);
+    }
+    started.open();
+    for _ in 0..3 {
+        assert_ok(&get(&app, "/up").await);
+    }
+    shutdown.trigger();
+    assert_unavailable(&get(&app, "/up").await);
+
+    use HealthStatus::*;
+    assert_eq!(
+        *changes.lock().unwrap(),
+        [
+            (None, None, Starting, None),
+            (None, Some(Starting), Pass, None),
             (None, Some(Pass), Draining, None),
         ]
     );

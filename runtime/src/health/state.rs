@@ -117,10 +117,13 @@ impl HealthState {
         };
         let ready =
             |res| -> BoxFuture<'static, Response<Bytes>> { Box::pin(std::future::ready(res)) };
+        // Statuses that no run decides are noted here; a run's in `record`.
         if let Some(status) = self.gate() {
+            self.observe(status);
             return ready(self.respond(status, &[], SystemTime::now(), probe));
         }
         if self.health.checks.is_empty() {
+            self.observe(Status::Pass);
             return ready(self.respond(Status::Pass, &[], SystemTime::now(), probe));
         }
         let run = {
@@ -310,8 +313,16 @@ impl HealthState {
     }
 
     fn respond_report(&self, report: &Report, probe: Probe) -> Response<Bytes> {
-        // Shutdown may have started while the checks ran.
-        let status = self.gate().unwrap_or_else(|| report.status());
+        // Shutdown may have started while the checks ran. A report's own
+        // status was noted when it was recorded: noting it again here could
+        // undo a newer run's change when this probe answers late.
+        let status = match self.gate() {
+            Some(status) => {
+                self.observe(status);
+                status
+            }
+            None => report.status(),
+        };
         self.respond(status, &report.checks, report.time, probe)
     }
 
@@ -322,7 +333,6 @@ impl HealthState {
         time: SystemTime,
         probe: Probe,
     ) -> Response<Bytes> {
-        self.observe(status);
         let code = if status.is_ready() {
             http::StatusCode::OK
         } else {
