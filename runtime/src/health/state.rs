@@ -5,6 +5,7 @@ use std::any::Any;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,6 +25,10 @@ type SharedRun = Shared<BoxFuture<'static, Arc<Report>>>;
 pub(crate) struct HealthState {
     health: Health,
     slot: Mutex<Slot>,
+    /// The readiness status last observed, for change events
+    /// ([`status_code`]; 0 before the first): an atomic, so that the probes
+    /// that only confirm it take no lock.
+    status: AtomicU8,
 }
 
 #[derive(Default)]
@@ -35,8 +40,6 @@ struct Slot {
     running: Option<(u64, SharedRun)>,
     /// Per check, in the order of `Health::checks`.
     streaks: Vec<Streak>,
-    /// The readiness status last observed, for change events.
-    status: Option<Status>,
     /// Whether the background refresh task was started.
     refreshing: bool,
 }
@@ -103,6 +106,7 @@ impl HealthState {
         Arc::new(Self {
             health,
             slot: Mutex::default(),
+            status: AtomicU8::new(0),
         })
     }
 
@@ -120,11 +124,11 @@ impl HealthState {
         // Statuses that no run decides are noted here; a run's in `record`.
         if let Some(status) = self.gate() {
             self.observe(status);
-            return ready(self.respond(status, &[], SystemTime::now(), probe));
+            return ready(self.respond(status, None, probe));
         }
         if self.health.checks.is_empty() {
             self.observe(Status::Pass);
-            return ready(self.respond(Status::Pass, &[], SystemTime::now(), probe));
+            return ready(self.respond(Status::Pass, None, probe));
         }
         let run = {
             let mut slot = self.lock();
@@ -269,13 +273,16 @@ impl HealthState {
 
     /// Notes the readiness status `status`, reporting it if it changed.
     fn observe(&self, status: Status) {
-        let from = {
-            let mut slot = self.lock();
-            if slot.status == Some(status) {
-                return;
-            }
-            slot.status.replace(status)
-        };
+        let code = status_code(status);
+        // Most probes confirm the status: a load, no write.
+        if self.status.load(Ordering::Acquire) == code {
+            return;
+        }
+        let from = self.status.swap(code, Ordering::AcqRel);
+        if from == code {
+            return;
+        }
+        let from = STATUSES.get(usize::from(from).wrapping_sub(1)).copied();
         tracing::info!(
             target: "axum_kamal",
             from = from.map_or("none", Status::as_str),
@@ -323,16 +330,11 @@ impl HealthState {
             }
             None => report.status(),
         };
-        self.respond(status, &report.checks, report.time, probe)
+        self.respond(status, Some(report), probe)
     }
 
-    fn respond(
-        &self,
-        status: Status,
-        checks: &[Outcome],
-        time: SystemTime,
-        probe: Probe,
-    ) -> Response<Bytes> {
+    /// The answer with `status`, detailing `report`'s checks if asked.
+    fn respond(&self, status: Status, report: Option<&Report>, probe: Probe) -> Response<Bytes> {
         let code = if status.is_ready() {
             http::StatusCode::OK
         } else {
@@ -350,13 +352,31 @@ impl HealthState {
             answer(
                 code,
                 HeaderValue::from_static("application/health+json"),
-                details_json(status, checks, time),
+                details_json(status, report),
                 probe.head,
             )
         } else {
             plain_text(code, probe.head)
         }
     }
+}
+
+/// Every status, numbered by [`status_code`].
+const STATUSES: [Status; 5] = [
+    Status::Pass,
+    Status::Warn,
+    Status::Fail,
+    Status::Starting,
+    Status::Draining,
+];
+
+/// `status` as 1 + its index in [`STATUSES`] (0 is "none yet").
+fn status_code(status: Status) -> u8 {
+    let index = STATUSES
+        .iter()
+        .position(|s| *s == status)
+        .unwrap_or_default();
+    u8::try_from(index + 1).unwrap_or_default()
 }
 
 impl Streak {
@@ -434,10 +454,25 @@ async fn refresh(state: Weak<HealthState>, period: Duration) {
 /// `checks`, keyed `{componentName}:{measurementName}`, each an array of
 /// component details). `draining` and `starting` are `fail` with that word as
 /// the `output`; `optional` is an additional key (section 4.10).
-fn details_json(status: Status, checks: &[Outcome], time: SystemTime) -> Bytes {
-    let time = rfc3339(time);
+fn details_json(status: Status, report: Option<&Report>) -> Bytes {
     let mut by_key = serde_json::Map::new();
-    for c in checks {
+    if let Some(report) = report {
+        add_checks(&mut by_key, report);
+    }
+    let mut json = serde_json::json!({
+        "status": if status.is_ready() { status.as_str() } else { "fail" },
+        "checks": by_key,
+    });
+    if matches!(status, Status::Draining | Status::Starting) {
+        json["output"] = status.as_str().into();
+    }
+    Bytes::from(serde_json::to_vec(&json).expect("serializing a JSON value cannot fail"))
+}
+
+/// `report`'s checks as the draft's `checks` object (section 4).
+fn add_checks(by_key: &mut serde_json::Map<String, serde_json::Value>, report: &Report) {
+    let time = rfc3339(report.time);
+    for c in &report.checks {
         let mut detail = serde_json::json!({
             "componentId": &*c.name,
             "componentType": "component",
@@ -460,14 +495,6 @@ fn details_json(status: Status, checks: &[Outcome], time: SystemTime) -> Bytes {
             _ => unreachable!("every key holds an array"),
         }
     }
-    let mut json = serde_json::json!({
-        "status": if status.is_ready() { status.as_str() } else { "fail" },
-        "checks": by_key,
-    });
-    if matches!(status, Status::Draining | Status::Starting) {
-        json["output"] = status.as_str().into();
-    }
-    Bytes::from(serde_json::to_vec(&json).expect("serializing a JSON value cannot fail"))
 }
 
 /// `time` as an RFC 3339 UTC date-time with seconds (`2026-12-01T00:57:37Z`).
