@@ -970,3 +970,25 @@ async fn background_refresh_stops_when_the_app_is_dropped() {
     sleep(Duration::from_secs(10)).await;
     assert_eq!(runs.load(SeqCst), before);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_hook_never_reaches_the_server() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (health, _) = uncached(
+        Health::new()
+            .check("db", || async { Ok::<(), String>(()) })
+            .on_change({
+                let calls = calls.clone();
+                move |_| {
+                    calls.fetch_add(1, SeqCst);
+                    panic!("hook bug");
+                }
+            }),
+    );
+    let (app, _) = app(healthcheck().health(health));
+    for _ in 0..3 {
+        assert_ok(&get(&app, "/up").await);
+    }
+    // The check's first status and the readiness's: each change once.
+    assert_eq!(calls.load(SeqCst), 2);
+}

@@ -318,7 +318,8 @@ impl Health {
     /// `fail`) and of the readiness as a whole (`starting`, `pass`, `warn`,
     /// `fail`, `draining`). Each change is also one `tracing` event (target
     /// `axum_kamal`): a warning when a check fails, info otherwise. The hook
-    /// runs on the task that observed the change; keep it short.
+    /// runs on the task that observed the change; keep it short. A panic in
+    /// it is caught and logged as a warning.
     ///
     /// ```
     /// use axum_kamal::{Health, HealthStatus};

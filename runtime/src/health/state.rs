@@ -301,7 +301,14 @@ impl HealthState {
         #[cfg(feature = "metrics")]
         super::metrics::status_changed(change);
         if let Some(hook) = &self.health.on_change {
-            hook(change);
+            // Like a check's, the hook's panic never reaches the server.
+            if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| hook(change))) {
+                tracing::warn!(
+                    target: "axum_kamal",
+                    error = panic_message(&*payload).as_str(),
+                    "health on_change hook failed"
+                );
+            }
         }
     }
 
