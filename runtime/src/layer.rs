@@ -15,7 +15,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::health::{Answer, Health, HealthState};
+use crate::health::{Health, HealthState};
 use crate::response::healthy;
 
 /// The path answered by [`healthcheck()`]: `/up`, the path kamal-proxy probes
@@ -348,10 +348,7 @@ impl Config {
     #[inline(never)]
     pub(crate) fn answer<B>(&self, route: Route, req: Request<B>) -> ProbeAnswer {
         if let (Route::Readiness, Some(health)) = (route, self.health()) {
-            return ProbeAnswer::Checked(match health.probe(&req) {
-                Answer::Ready(res) => Box::pin(std::future::ready(res)),
-                Answer::Pending(fut) => fut,
-            });
+            return ProbeAnswer::Checked(health.probe(&req));
         }
         tracing::debug!(
             target: "axum_kamal",

@@ -164,7 +164,7 @@ pub mod testing;
 /// See the [crate documentation](crate) for a quick start.
 pub use axum_kamal_macros::kamal_app;
 
-pub use health::Health;
+pub use health::{Health, HealthStatus, StartupGate, StatusChange};
 pub use layer::{
     DEFAULT_PATH, HealthcheckFuture, HealthcheckLayer, HealthcheckService, healthcheck,
 };

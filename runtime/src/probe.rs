@@ -548,14 +548,15 @@ impl Answer {
 /// `Some(ready)` when `status` and `headers` are exactly the healthcheck's
 /// public answer — `200 OK` ([`crate::response::healthy`]) or `503 Service
 /// Unavailable` from its checks or the drain
-/// ([`crate::health::public_response`]): same status, and every header of
+/// ([`crate::response::plain_text`]): same status, and every header of
 /// that answer (`content-type`, `cache-control: no-store`,
 /// `content-length`) present with the same value. Layers in front may add
 /// headers, not change these.
 pub(crate) fn healthcheck_readiness(status: StatusCode, headers: &HeaderMap) -> Option<bool> {
     let reference: Response<Bytes> = match status {
-        StatusCode::OK => crate::response::healthy(false),
-        StatusCode::SERVICE_UNAVAILABLE => crate::health::public_response(status, false),
+        StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE => {
+            crate::response::plain_text(status, false)
+        }
         _ => return None,
     };
     let same = reference
@@ -759,7 +760,8 @@ mod tests {
     fn the_healthcheck_answers_are_recognised() {
         let ok = crate::response::healthy::<Bytes>(false);
         assert_eq!(healthcheck_readiness(ok.status(), ok.headers()), Some(true));
-        let unavailable = crate::health::public_response(StatusCode::SERVICE_UNAVAILABLE, false);
+        let unavailable: Response<Bytes> =
+            crate::response::plain_text(StatusCode::SERVICE_UNAVAILABLE, false);
         assert_eq!(
             healthcheck_readiness(unavailable.status(), unavailable.headers()),
             Some(false)

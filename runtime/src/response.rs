@@ -1,10 +1,9 @@
 //! The healthcheck answer itself.
 
+use std::sync::LazyLock;
+
 use bytes::Bytes;
 use http::{HeaderValue, Method, Response, StatusCode, header};
-
-/// Body of a healthy answer.
-const OK_BODY: &str = "OK";
 
 /// Builds the answer to a healthcheck probe: this is *the handler* behind
 /// [`HealthcheckLayer`](crate::HealthcheckLayer), usable on its own.
@@ -58,23 +57,30 @@ pub fn health_response<B: From<Bytes>>(method: &Method) -> Response<B> {
 
 /// [`health_response`] to a `HEAD` request (no body) or to a `GET`.
 pub(crate) fn healthy<B: From<Bytes>>(head: bool) -> Response<B> {
-    plain_response(
-        StatusCode::OK,
+    plain_text(StatusCode::OK, head)
+}
+
+/// The plain-text answer to a probe: `status` with its reason phrase as the
+/// body (`OK`, `Service Unavailable`), the one builder of the public answers.
+pub(crate) fn plain_text<B: From<Bytes>>(status: StatusCode, head: bool) -> Response<B> {
+    let body = status.canonical_reason().unwrap_or_default();
+    answer(
+        status,
         HeaderValue::from_static("text/plain; charset=utf-8"),
-        Bytes::from_static(OK_BODY.as_bytes()),
+        Bytes::from_static(body.as_bytes()),
         head,
     )
 }
 
 /// Builds a response with the fixed probe headers and `content-length`
 /// computed from `body`; the body is dropped for `HEAD` (`head == true`).
-pub(crate) fn plain_response<B: From<Bytes>>(
+pub(crate) fn answer<B: From<Bytes>>(
     status: StatusCode,
     content_type: HeaderValue,
     body: Bytes,
     head: bool,
 ) -> Response<B> {
-    let content_length = content_length_value(body.len());
+    let content_length = content_length(body.len());
     let body = if head { Bytes::new() } else { body };
     let mut res = Response::new(B::from(body));
     *res.status_mut() = status;
@@ -85,14 +91,20 @@ pub(crate) fn plain_response<B: From<Bytes>>(
     res
 }
 
-/// `content-length` value without allocating for the usual small bodies.
-fn content_length_value(len: usize) -> HeaderValue {
-    match len {
-        0 => HeaderValue::from_static("0"),
-        2 => HeaderValue::from_static("2"),
-        19 => HeaderValue::from_static("19"),
-        n => HeaderValue::from(n),
-    }
+/// `content-length` for `len` bytes. The values for the plain-text bodies are
+/// made once and shared (a clone copies no bytes), so answering a probe
+/// allocates only the response's header map.
+fn content_length(len: usize) -> HeaderValue {
+    static PLAIN: LazyLock<[(usize, HeaderValue); 2]> = LazyLock::new(|| {
+        [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].map(|status| {
+            let len = status.canonical_reason().unwrap_or_default().len();
+            (len, HeaderValue::from(len))
+        })
+    });
+    PLAIN
+        .iter()
+        .find(|(plain, _)| *plain == len)
+        .map_or_else(|| HeaderValue::from(len), |(_, value)| value.clone())
 }
 
 #[cfg(test)]
@@ -125,7 +137,18 @@ mod tests {
     #[test]
     fn content_length_values() {
         for n in [0usize, 1, 2, 19, 20, 12345] {
-            assert_eq!(content_length_value(n), n.to_string().as_str());
+            assert_eq!(content_length(n), n.to_string().as_str());
         }
+    }
+
+    #[test]
+    fn unavailable_answer() {
+        let res = plain_text::<Bytes>(StatusCode::SERVICE_UNAVAILABLE, false);
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::CONTENT_LENGTH], "19");
+        assert_eq!(res.body(), &Bytes::from_static(b"Service Unavailable"));
+        let head = plain_text::<Bytes>(StatusCode::SERVICE_UNAVAILABLE, true);
+        assert_eq!(head.headers(), res.headers());
+        assert!(head.body().is_empty());
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use futures_util::future::select;
 
@@ -13,10 +13,15 @@ use tokio::sync::watch;
 /// readiness probe answers `503 Service Unavailable` (without running checks)
 /// while in-flight requests finish. A liveness path keeps answering `200`.
 ///
-/// Clones share the same state. Every [`Health`](crate::Health) owns one
-/// (see [`Health::shutdown_handle`](crate::Health::shutdown_handle)); several
-/// apps can share one through
-/// [`Health::with_shutdown`](crate::Health::with_shutdown).
+/// Clones share the same state. A [`Health`](crate::Health) follows the
+/// [process-wide](ShutdownHandle::process_wide) drain unless given its own
+/// handle with [`Health::with_shutdown`](crate::Health::with_shutdown): every
+/// `Health::new()` in a process, and every handle obtained from one with
+/// [`Health::shutdown_handle`](crate::Health::shutdown_handle), is the same
+/// drain, so a `Health` built twice (once for the app, once for `main`'s
+/// graceful shutdown) still drains. Give each one its own
+/// [`ShutdownHandle::new`] where drains must stay apart: tests running in one
+/// process, several servers stopped separately.
 ///
 /// Wire it into axum's graceful shutdown with [`ShutdownHandle::signal`]
 /// (`SIGTERM` / Ctrl-C) or [`ShutdownHandle::triggered`] (only
@@ -48,17 +53,53 @@ pub struct ShutdownHandle {
     tx: Arc<watch::Sender<bool>>,
 }
 
+/// The drain followed by every [`Health`](crate::Health) not given its own.
+static PROCESS_WIDE: LazyLock<ShutdownHandle> = LazyLock::new(ShutdownHandle::new);
+
 impl ShutdownHandle {
-    /// A new, not yet triggered handle.
+    /// A new, not yet triggered handle, isolated from every other one: only
+    /// its clones share its state.
     ///
     /// ```
     /// let handle = axum_kamal::ShutdownHandle::new();
     /// assert!(!handle.is_draining());
+    /// assert!(!handle.same_as(&axum_kamal::ShutdownHandle::process_wide()));
     /// ```
     pub fn new() -> Self {
         Self {
             tx: Arc::new(watch::Sender::new(false)),
         }
+    }
+
+    /// The process-wide drain: the handle of every
+    /// [`Health::new`](crate::Health::new) not given another one with
+    /// [`Health::with_shutdown`](crate::Health::with_shutdown). Triggering
+    /// it (directly, or through [`signal`](Self::signal) on `SIGTERM` /
+    /// Ctrl-C) drains all of them.
+    ///
+    /// ```
+    /// use axum_kamal::{Health, ShutdownHandle};
+    ///
+    /// // Two `Health` values built separately follow one drain.
+    /// let for_the_app = Health::new();
+    /// let for_main = Health::new().shutdown_handle();
+    /// assert!(for_main.same_as(&for_the_app.shutdown_handle()));
+    /// assert!(for_main.same_as(&ShutdownHandle::process_wide()));
+    /// ```
+    pub fn process_wide() -> Self {
+        PROCESS_WIDE.clone()
+    }
+
+    /// Whether `self` and `other` are the same drain (one is a clone of the
+    /// other).
+    ///
+    /// ```
+    /// let handle = axum_kamal::ShutdownHandle::new();
+    /// assert!(handle.same_as(&handle.clone()));
+    /// assert!(!handle.same_as(&axum_kamal::ShutdownHandle::new()));
+    /// ```
+    pub fn same_as(&self, other: &ShutdownHandle) -> bool {
+        Arc::ptr_eq(&self.tx, &other.tx)
     }
 
     /// Starts the drain: from now on readiness answers `503` and every

@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use axum::{Router, body::Body};
-use axum_kamal::{Health, HealthcheckLayer, ShutdownHandle, healthcheck};
+use axum_kamal::{
+    Health, HealthStatus, HealthcheckLayer, ShutdownHandle, StartupGate, healthcheck,
+};
 use bytes::Bytes;
 use futures_util::future::join_all;
 use http::{Method, Request, Response, StatusCode, header};
@@ -96,9 +98,38 @@ fn counted(
 }
 
 fn json(res: &Response<Bytes>) -> serde_json::Value {
-    assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/health+json"
+    );
     assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
     serde_json::from_slice(res.body()).expect("details body is JSON")
+}
+
+/// The details of the check `name` (its only entry, under
+/// `name:responseTime`), after checking the fields every entry has.
+#[track_caller]
+fn check<'a>(details: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    let entries = details["checks"][format!("{name}:responseTime")]
+        .as_array()
+        .unwrap_or_else(|| panic!("no check {name:?} in {details}"));
+    assert_eq!(entries.len(), 1, "{details}");
+    let entry = &entries[0];
+    assert_eq!(entry["componentId"], name);
+    assert_eq!(entry["componentType"], "component");
+    assert_eq!(entry["observedUnit"], "ms");
+    assert!(entry["observedValue"].is_u64(), "{entry}");
+    assert!(
+        entry["time"].as_str().is_some_and(|t| t.ends_with('Z')),
+        "{entry}"
+    );
+    // No `output` for a passing check; the error otherwise.
+    assert_eq!(
+        entry["status"] == "pass",
+        entry.get("output").is_none(),
+        "{entry}"
+    );
+    entry
 }
 
 const SECRET_HEADER: &str = "x-health-secret";
@@ -164,14 +195,11 @@ async fn failing_optional_check_still_gives_200_with_warning_in_details() {
     assert_eq!(res.status(), StatusCode::OK);
     let v = json(&res);
     assert_eq!(v["status"], "warn");
-    assert_eq!(v["checks"][0]["name"], "db");
-    assert_eq!(v["checks"][0]["status"], "pass");
-    assert_eq!(v["checks"][0]["optional"], false);
-    assert_eq!(v["checks"][0]["error"], serde_json::Value::Null);
-    assert_eq!(v["checks"][1]["name"], "cache");
-    assert_eq!(v["checks"][1]["status"], "fail");
-    assert_eq!(v["checks"][1]["optional"], true);
-    assert_eq!(v["checks"][1]["error"], "redis down");
+    assert_eq!(check(&v, "db")["status"], "pass");
+    assert_eq!(check(&v, "db")["optional"], false);
+    assert_eq!(check(&v, "cache")["status"], "warn");
+    assert_eq!(check(&v, "cache")["optional"], true);
+    assert_eq!(check(&v, "cache")["output"], "redis down");
 }
 
 #[tokio::test(start_paused = true)]
@@ -190,9 +218,9 @@ async fn slow_check_times_out_after_default_2s() {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let v = json(&res);
     assert_eq!(v["status"], "fail");
-    assert_eq!(v["checks"][0]["status"], "fail");
-    assert_eq!(v["checks"][0]["error"], "timed out after 2s");
-    assert_eq!(v["checks"][0]["duration_ms"], 2000);
+    assert_eq!(check(&v, "slow")["status"], "fail");
+    assert_eq!(check(&v, "slow")["output"], "timed out after 2s");
+    assert_eq!(check(&v, "slow")["observedValue"], 2000);
 }
 
 #[tokio::test(start_paused = true)]
@@ -256,8 +284,14 @@ async fn panicking_check_fails_without_taking_the_server_down() {
     let res = send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let v = json(&res);
-    assert_eq!(v["checks"][0]["error"], "panicked: boom in future");
-    assert_eq!(v["checks"][1]["error"], "panicked: boom when called");
+    assert_eq!(
+        check(&v, "panics-in-future")["output"],
+        "panicked: boom in future"
+    );
+    assert_eq!(
+        check(&v, "panics-when-called")["output"],
+        "panicked: boom when called"
+    );
 
     // The service keeps working, for the app and for later probes.
     assert_eq!(get(&app, "/").await.status(), StatusCode::IM_A_TEAPOT);
@@ -441,17 +475,20 @@ async fn details_only_with_the_right_secret() {
     );
     let v = json(&res);
     assert_eq!(v["status"], "fail");
-    assert_eq!(v["checks"].as_array().unwrap().len(), 2);
-    assert_eq!(v["checks"][0]["name"], "db");
-    assert_eq!(v["checks"][0]["status"], "pass");
-    assert_eq!(v["checks"][0]["duration_ms"], 7);
-    assert_eq!(v["checks"][1]["name"], "quote\"and\\slash\n");
-    assert_eq!(v["checks"][1]["error"], "bad \"thing\"\tand\u{1}");
+    assert_eq!(v["checks"].as_object().unwrap().len(), 2);
+    assert_eq!(check(&v, "db")["status"], "pass");
+    assert_eq!(check(&v, "db")["observedValue"], 7);
+    let odd = check(&v, "quote\"and\\slash\n");
+    assert_eq!(odd["status"], "fail");
+    assert_eq!(odd["output"], "bad \"thing\"\tand\u{1}");
 
     // HEAD with the secret: JSON headers, no body.
     let head = send(&app, with_secret(req(Method::HEAD, "/up"), SECRET)).await;
     assert_eq!(head.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(head.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        head.headers()[header::CONTENT_TYPE],
+        "application/health+json"
+    );
     assert_eq!(
         head.headers()[header::CONTENT_LENGTH],
         res.headers()[header::CONTENT_LENGTH]
@@ -465,7 +502,7 @@ async fn details_with_no_checks() {
     let (app, _) = app(healthcheck().health(health));
     assert_ok(&get(&app, "/up").await);
     let v = json(&send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await);
-    assert_eq!(v, serde_json::json!({"status": "pass", "checks": []}));
+    assert_eq!(v, serde_json::json!({"status": "pass", "checks": {}}));
 }
 
 #[test]
@@ -493,10 +530,12 @@ fn debug_does_not_leak_the_secret() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_drain_answers_503_while_in_flight_requests_finish() {
     let runs = Arc::default();
+    // An isolated drain: the process-wide one would drain every test here.
+    let shutdown = ShutdownHandle::new();
     let health = Health::new()
+        .with_shutdown(shutdown.clone())
         .check("a", counted(&runs, Duration::ZERO, None))
         .details_secret(SECRET_HEADER, SECRET);
-    let shutdown = health.shutdown_handle();
     let calls = Arc::new(AtomicUsize::new(0));
     let app: Router = Router::new()
         .route(
@@ -526,7 +565,10 @@ async fn shutdown_drain_answers_503_while_in_flight_requests_finish() {
     // without running checks; liveness still passes.
     assert_unavailable(&get(&app, "/up").await);
     let v = json(&send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await);
-    assert_eq!(v["status"], "draining");
+    assert_eq!(
+        v,
+        serde_json::json!({"status": "fail", "output": "draining", "checks": {}})
+    );
     assert_ok(&get(&app, "/livez").await);
     sleep(Duration::from_secs(5)).await;
     assert_unavailable(&get(&app, "/up").await);
@@ -541,11 +583,13 @@ async fn shutdown_drain_answers_503_while_in_flight_requests_finish() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_during_a_run_answers_503() {
-    let health = Health::new().check("slow", || async {
-        sleep(Duration::from_millis(500)).await;
-        Ok::<(), String>(())
-    });
-    let shutdown = health.shutdown_handle();
+    let shutdown = ShutdownHandle::new();
+    let health = Health::new()
+        .with_shutdown(shutdown.clone())
+        .check("slow", || async {
+            sleep(Duration::from_millis(500)).await;
+            Ok::<(), String>(())
+        });
     let (app, _) = app(healthcheck().health(health));
     let probe = tokio::spawn({
         let app = app.clone();
@@ -636,4 +680,315 @@ async fn huge_cache_ttl_and_timeout_do_not_overflow() {
     sleep(Duration::from_secs(365 * 24 * 3600)).await;
     assert_ok(&get(&app, "/up").await);
     assert_eq!(runs.load(SeqCst), 1);
+}
+
+/// A check that counts its runs, sleeps `delay`, and fails while `down` is set.
+fn switchable(
+    down: &Arc<AtomicBool>,
+    runs: &Arc<AtomicUsize>,
+    delay: Duration,
+) -> impl Fn() -> futures_util::future::BoxFuture<'static, Result<(), &'static str>>
++ Send
++ Sync
++ 'static {
+    let (down, runs) = (down.clone(), runs.clone());
+    move || {
+        runs.fetch_add(1, SeqCst);
+        let down = down.load(SeqCst);
+        Box::pin(async move {
+            sleep(delay).await;
+            if down { Err("db down") } else { Ok(()) }
+        })
+    }
+}
+
+/// Each probe runs the checks (no reuse window), isolated from the
+/// process-wide drain.
+fn uncached(health: Health) -> (Health, ShutdownHandle) {
+    let shutdown = ShutdownHandle::new();
+    let health = health
+        .cache_ttl(Duration::ZERO)
+        .with_shutdown(shutdown.clone())
+        .details_secret(SECRET_HEADER, SECRET);
+    (health, shutdown)
+}
+
+async fn details(app: &Router) -> serde_json::Value {
+    json(&send(app, with_secret(req(Method::GET, "/up"), SECRET)).await)
+}
+
+#[tokio::test(start_paused = true)]
+async fn tolerance_keeps_readiness_until_the_nth_failure_in_a_row() {
+    let (down, runs) = (Arc::new(AtomicBool::new(true)), Arc::default());
+    let (health, _) = uncached(
+        Health::new()
+            .check("db", switchable(&down, &runs, Duration::ZERO))
+            .fail_after(3, Duration::from_secs(60)),
+    );
+    let (app, _) = app(healthcheck().health(health));
+
+    // Never passed: fails at once.
+    assert_unavailable(&get(&app, "/up").await);
+    down.store(false, SeqCst);
+    assert_ok(&get(&app, "/up").await);
+
+    // Failures 1 and 2 are tolerated (shown as `warn`), the 3rd is not.
+    down.store(true, SeqCst);
+    assert_ok(&get(&app, "/up").await);
+    let v = details(&app).await;
+    assert_eq!(v["status"], "warn");
+    assert_eq!(check(&v, "db")["status"], "warn");
+    assert_eq!(check(&v, "db")["output"], "db down");
+    assert_unavailable(&get(&app, "/up").await);
+    assert_unavailable(&get(&app, "/up").await);
+
+    // One success ends the streak; the count starts again.
+    down.store(false, SeqCst);
+    assert_ok(&get(&app, "/up").await);
+    down.store(true, SeqCst);
+    assert_ok(&get(&app, "/up").await);
+    assert_ok(&get(&app, "/up").await);
+    assert_unavailable(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn tolerance_ends_when_the_failing_streak_lasts_long_enough() {
+    let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
+    // Each run takes 1 s, as a slow ping would.
+    let (health, _) = uncached(
+        Health::new()
+            .check("db", switchable(&down, &runs, Duration::from_secs(1)))
+            .fail_after(100, Duration::from_secs(10)),
+    );
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+
+    down.store(true, SeqCst);
+    assert_ok(&get(&app, "/up").await); // streak starts (ends at t = 2 s)
+    sleep(Duration::from_secs(8)).await;
+    assert_ok(&get(&app, "/up").await); // 9 s of failing: tolerated
+    assert_unavailable(&get(&app, "/up").await); // 10 s
+    assert_eq!(runs.load(SeqCst), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn default_tolerates_no_failure() {
+    let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
+    let (health, _) = uncached(Health::new().check("db", switchable(&down, &runs, Duration::ZERO)));
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+    down.store(true, SeqCst);
+    assert_unavailable(&get(&app, "/up").await);
+    assert_eq!(check(&details(&app).await, "db")["status"], "fail");
+}
+
+#[test]
+#[should_panic(expected = "add one first")]
+fn fail_after_needs_a_check() {
+    let _ = Health::new().fail_after(2, Duration::from_secs(1));
+}
+
+#[test]
+#[should_panic(expected = "at least 1 failure")]
+fn fail_after_needs_one_failure() {
+    let _ = Health::new()
+        .check("db", || async { Ok::<(), String>(()) })
+        .fail_after(0, Duration::from_secs(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn startup_gate_answers_503_without_running_checks_until_opened() {
+    let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
+    let started = StartupGate::new();
+    let (health, _) = uncached(
+        Health::new()
+            .check("db", switchable(&down, &runs, Duration::from_millis(50)))
+            .startup(started.clone()),
+    );
+    let (app, inner) = app(healthcheck().health(health).liveness("/livez"));
+
+    sleep(Duration::from_secs(30)).await; // migrations
+    assert_unavailable(&get(&app, "/up").await);
+    let head = send(&app, req(Method::HEAD, "/up")).await;
+    assert_eq!(head.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(head.body().is_empty());
+    assert_eq!(
+        details(&app).await,
+        serde_json::json!({"status": "fail", "output": "starting", "checks": {}})
+    );
+    assert_ok(&get(&app, "/livez").await);
+    assert_eq!(runs.load(SeqCst), 0, "no check runs before startup");
+
+    started.open();
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 1);
+    assert_eq!(inner.load(SeqCst), 0);
+}
+
+/// Each change given to the `on_change` hook: check, from, to, error.
+type Change = (
+    Option<String>,
+    Option<HealthStatus>,
+    HealthStatus,
+    Option<String>,
+);
+
+/// `health` with a hook that records every change.
+fn recording(health: Health) -> (Health, Arc<std::sync::Mutex<Vec<Change>>>) {
+    let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let health = health.on_change({
+        let changes = changes.clone();
+        move |c| {
+            let change = (c.check.clone(), c.from, c.to, c.error.clone());
+            changes.lock().unwrap().push(change);
+        }
+    });
+    (health, changes)
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_change_reports_each_change_once() {
+    let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
+    let (health, changes) =
+        recording(Health::new().check("db", switchable(&down, &runs, Duration::ZERO)));
+    let (health, shutdown) = uncached(health);
+    let (app, _) = app(healthcheck().health(health));
+    for fail in [false, false, true, true, true, false, false] {
+        down.store(fail, SeqCst);
+        get(&app, "/up").await;
+    }
+    shutdown.trigger();
+    assert_unavailable(&get(&app, "/up").await);
+    assert_unavailable(&get(&app, "/up").await);
+    assert_eq!(runs.load(SeqCst), 7);
+
+    let db = || Some("db".to_owned());
+    let down = || Some("db down".to_owned());
+    use HealthStatus::*;
+    assert_eq!(
+        *changes.lock().unwrap(),
+        [
+            (db(), None, Pass, None),
+            (None, None, Pass, None),
+            (db(), Some(Pass), Fail, down()),
+            (None, Some(Pass), Fail, None),
+            (db(), Some(Fail), Pass, None),
+            (None, Some(Fail), Pass, None),
+            (None, Some(Pass), Draining, None),
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_change_reports_the_gates_without_checks() {
+    let started = StartupGate::new();
+    let (health, changes) = recording(Health::new().startup(started.clone()));
+    let (health, shutdown) = uncached(health);
+    let (app, _) = app(healthcheck().health(health));
+    for _ in 0..3 {
+        assert_unavailable(&get(&app, "/up").await);
+    }
+    started.open();
+    for _ in 0..3 {
+        assert_ok(&get(&app, "/up").await);
+    }
+    shutdown.trigger();
+    assert_unavailable(&get(&app, "/up").await);
+
+    use HealthStatus::*;
+    assert_eq!(
+        *changes.lock().unwrap(),
+        [
+            (None, None, Starting, None),
+            (None, Some(Starting), Pass, None),
+            (None, Some(Pass), Draining, None),
+        ]
+    );
+}
+
+/// The `Health` of a background refresh every second of a check taking
+/// 200 ms.
+fn refreshed(runs: &Arc<AtomicUsize>) -> (Health, ShutdownHandle) {
+    let shutdown = ShutdownHandle::new();
+    let health = Health::new()
+        .check("db", counted(runs, Duration::from_millis(200), None))
+        .refresh_every(Duration::from_secs(1))
+        .with_shutdown(shutdown.clone());
+    (health, shutdown)
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_refresh_answers_at_once_from_the_latest_run() {
+    let runs = Arc::default();
+    let (health, _) = refreshed(&runs);
+    let (app, _) = app(healthcheck().health(health));
+
+    // The first probe waits for the first run.
+    let start = Instant::now();
+    assert_ok(&get(&app, "/up").await);
+    assert_eq!(start.elapsed(), Duration::from_millis(200));
+
+    // Runs every second (1.2 s apart: period after the end of a run) without
+    // probes, and probes never wait for one, even mid-run.
+    sleep(Duration::from_millis(5300)).await;
+    assert_eq!(runs.load(SeqCst), 5);
+    for _ in 0..3 {
+        let start = Instant::now();
+        assert_ok(&get(&app, "/up").await);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(runs.load(SeqCst), 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_refresh_stops_on_drain() {
+    let runs = Arc::default();
+    let (health, shutdown) = refreshed(&runs);
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+    sleep(Duration::from_secs(3)).await;
+    let before = runs.load(SeqCst);
+    assert!(before > 1);
+    shutdown.trigger();
+    sleep(Duration::from_secs(10)).await;
+    assert_eq!(runs.load(SeqCst), before);
+    assert_unavailable(&get(&app, "/up").await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_refresh_stops_when_the_app_is_dropped() {
+    let runs = Arc::default();
+    let (health, _) = refreshed(&runs);
+    let (app, _) = app(healthcheck().health(health));
+    assert_ok(&get(&app, "/up").await);
+    sleep(Duration::from_millis(2500)).await;
+    let before = runs.load(SeqCst);
+    assert!(before > 1);
+    drop(app);
+    sleep(Duration::from_secs(10)).await;
+    assert_eq!(runs.load(SeqCst), before);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_hook_never_reaches_the_server() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (health, _) = uncached(
+        Health::new()
+            .check("db", || async { Ok::<(), String>(()) })
+            .on_change({
+                let calls = calls.clone();
+                move |_| {
+                    calls.fetch_add(1, SeqCst);
+                    panic!("hook bug");
+                }
+            }),
+    );
+    let (app, _) = app(healthcheck().health(health));
+    for _ in 0..3 {
+        assert_ok(&get(&app, "/up").await);
+    }
+    // The check's first status and the readiness's: each change once.
+    assert_eq!(calls.load(SeqCst), 2);
 }

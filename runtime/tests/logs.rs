@@ -64,37 +64,43 @@ impl Subscriber for Capture {
     fn exit(&self, _: &Id) {}
 }
 
-#[test]
-fn probes_are_debug_events_and_failing_checks_warnings() {
+/// The events of target `axum_kamal` emitted while `run` runs on a
+/// current-thread runtime with paused time.
+fn events_of(run: impl std::future::Future<Output = ()>) -> Vec<Captured> {
     let capture = Capture::default();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .unwrap();
-    tracing::subscriber::with_default(capture.clone(), || {
-        rt.block_on(async {
-            let health = Health::new()
-                .check("db", || async { Err::<(), _>("connection refused") })
-                .optional_check("cache", || async {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    Ok::<(), String>(())
-                })
-                .check("fine", || async { Ok::<(), String>(()) });
-            let svc = ServiceBuilder::new()
-                .layer(healthcheck().health(health).liveness("/livez"))
-                .service(service_fn(|_: Request<()>| async {
-                    Ok::<_, std::convert::Infallible>(Response::new(Bytes::new()))
-                }));
-            for uri in ["/up", "/up", "/livez", "/other"] {
-                let req = Request::get(uri).body(()).unwrap();
-                svc.clone().oneshot(req).await.unwrap();
-            }
-        })
-    });
-
+    tracing::subscriber::with_default(capture.clone(), || rt.block_on(run));
     let events = capture.0.lock().unwrap().clone();
-    let ours: Vec<_> = events.iter().filter(|e| e.target == "axum_kamal").collect();
+    events
+        .into_iter()
+        .filter(|e| e.target == "axum_kamal")
+        .collect()
+}
+
+#[test]
+fn probes_are_debug_events_and_failing_checks_warnings() {
+    let ours = events_of(async {
+        let health = Health::new()
+            .check("db", || async { Err::<(), _>("connection refused") })
+            .optional_check("cache", || async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok::<(), String>(())
+            })
+            .check("fine", || async { Ok::<(), String>(()) });
+        let svc = ServiceBuilder::new()
+            .layer(healthcheck().health(health).liveness("/livez"))
+            .service(service_fn(|_: Request<()>| async {
+                Ok::<_, std::convert::Infallible>(Response::new(Bytes::new()))
+            }));
+        for uri in ["/up", "/up", "/livez", "/other"] {
+            let req = Request::get(uri).body(()).unwrap();
+            svc.clone().oneshot(req).await.unwrap();
+        }
+    });
 
     let warnings: Vec<_> = ours.iter().filter(|e| e.level == Level::WARN).collect();
     assert_eq!(
@@ -114,4 +120,57 @@ fn probes_are_debug_events_and_failing_checks_warnings() {
     assert_eq!(probes[0].field("code"), Some("503"));
     assert_eq!(probes[1].field("code"), Some("503")); // cached result
     assert_eq!(probes[2].field("probe"), Some("Liveness"));
+}
+
+#[test]
+fn a_status_change_is_one_event_however_many_probes_see_it() {
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let ours = events_of(async {
+        let health = Health::new()
+            .with_shutdown(axum_kamal::ShutdownHandle::new())
+            .cache_ttl(Duration::ZERO)
+            .check("db", {
+                let down = down.clone();
+                move || {
+                    let down = down.load(std::sync::atomic::Ordering::SeqCst);
+                    async move { if down { Err("refused") } else { Ok(()) } }
+                }
+            });
+        let svc = ServiceBuilder::new()
+            .layer(healthcheck().health(health))
+            .service(service_fn(|_: Request<()>| async {
+                Ok::<_, std::convert::Infallible>(Response::new(Bytes::new()))
+            }));
+        // Four failing runs, then three passing ones.
+        for run in 0..7 {
+            down.store(run < 4, std::sync::atomic::Ordering::SeqCst);
+            let req = Request::get("/up").body(()).unwrap();
+            svc.clone().oneshot(req).await.unwrap();
+        }
+    });
+
+    let at = |level| ours.iter().filter(|e| e.level == level).count();
+    assert_eq!(at(Level::DEBUG), 7, "one debug event per probe: {ours:#?}");
+    let changes: Vec<_> = ours
+        .iter()
+        .filter(|e| e.level != Level::DEBUG)
+        .map(|e| {
+            (
+                e.level,
+                e.field("check").unwrap_or("readiness"),
+                e.field("from").unwrap_or_default(),
+                e.field("to").unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (Level::WARN, "db", "none", "fail"),
+            (Level::INFO, "readiness", "none", "fail"),
+            (Level::INFO, "db", "fail", "pass"),
+            (Level::INFO, "readiness", "fail", "pass"),
+        ],
+        "one event per change: {ours:#?}"
+    );
 }

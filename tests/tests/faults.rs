@@ -317,7 +317,10 @@ async fn failing_checks_answer_503_details_only_with_the_secret() {
         .exchange(with("a-long-random-secret-for-tests").as_bytes())
         .await;
     assert_eq!(details.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(details.header("content-type"), Some("application/json"));
+    assert_eq!(
+        details.header("content-type"),
+        Some("application/health+json")
+    );
     assert!(
         details.text().contains("database unreachable"),
         "{details:?}"

@@ -19,7 +19,7 @@ use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
-use axum_kamal::{Health, healthcheck};
+use axum_kamal::{Health, ShutdownHandle, healthcheck};
 use axum_kamal_examples::{Config, DATABASE_CHECK, HEALTH_SECRET_HEADER, LIVENESS_PATH};
 use axum_kamal_tests::{
     CONTAINER_HOST, Counter, KAMAL_PROBE, PROBE_TIMEOUT, RawConnection, Reply, TestServer,
@@ -223,27 +223,29 @@ fn assert_discloses_nothing(reply: &Reply) {
     }
 }
 
-/// The JSON details of `reply`, after checking its headers.
+/// The `application/health+json` details of `reply`, after checking its
+/// headers.
 #[track_caller]
 fn details(reply: &Reply) -> Value {
     assert_eq!(
         reply.header("content-type"),
-        Some("application/json"),
+        Some("application/health+json"),
         "{reply:?}"
     );
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     serde_json::from_slice(&reply.body).expect("details are JSON")
 }
 
-/// The check named `name` in `details`.
+/// The check named `name` in `details`: the only entry under
+/// `name:responseTime`, naming it as `componentId`.
 #[track_caller]
 fn check<'a>(details: &'a Value, name: &str) -> &'a Value {
-    details["checks"]
+    let entries = details["checks"][format!("{name}:responseTime")]
         .as_array()
-        .expect("checks array")
-        .iter()
-        .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name:?} in {details}"))
+        .unwrap_or_else(|| panic!("no check {name:?} in {details}"));
+    assert_eq!(entries.len(), 1, "{details}");
+    assert_eq!(entries[0]["componentId"], name, "{details}");
+    &entries[0]
 }
 
 /// Serves `app` with `axum::serve(..).with_graceful_shutdown(graceful)`.
@@ -301,7 +303,7 @@ async fn health_expr_uses_parameters_real_tcp_dependency_down_and_back() {
     let db_check = check(&report, DB_CHECK);
     assert_eq!(db_check["status"], "fail");
     assert!(
-        db_check["error"]
+        db_check["output"]
             .as_str()
             .is_some_and(|e| e.to_lowercase().contains("refused")),
         "{report}"
@@ -361,7 +363,7 @@ async fn optional_failing_check_gives_200() {
 
     let report = details(&send(&app, probe_with(Method::GET, "/up", SECRET_HEADER, SECRET)).await);
     assert_eq!(report["status"], "warn");
-    assert_eq!(check(&report, "search")["error"], "index stale");
+    assert_eq!(check(&report, "search")["output"], "index stale");
     assert_eq!(check(&report, "search")["optional"], true);
     assert_eq!(check(&report, "db")["status"], "pass");
 
@@ -377,7 +379,7 @@ async fn head_on_503_has_no_body() {
     assert_eq!(head_details.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         head_details.header("content-type"),
-        Some("application/json")
+        Some("application/health+json")
     );
     assert!(head_details.body.is_empty(), "{head_details:?}");
 
@@ -411,7 +413,7 @@ async fn details_only_with_the_right_secret() {
     assert_eq!(report["status"], "fail");
     let db = check(&report, DB_CHECK);
     assert_eq!(
-        (&db["status"], &db["optional"], &db["error"]),
+        (&db["status"], &db["optional"], &db["output"]),
         (&"fail".into(), &false.into(), &DB_ERROR.into())
     );
     assert_eq!(check(&report, "cache")["status"], "pass");
@@ -440,7 +442,7 @@ async fn details_only_with_the_right_secret() {
             .exchange(&probe_bytes_with("GET", "/up", &upper))
             .await,
     );
-    assert_eq!(check(&report, DB_CHECK)["error"], DB_ERROR);
+    assert_eq!(check(&report, DB_CHECK)["output"], DB_ERROR);
     let wrong = format!("{SECRET_HEADER}: nope");
     assert_unavailable(
         &server
@@ -560,8 +562,12 @@ async fn liveness_over_tcp_while_readiness_fails() {
 
 #[tokio::test]
 async fn shutdown_drain_503_while_in_flight_request_completes_over_tcp() {
-    let health = Health::new().check("db", || async { Ok::<(), String>(()) });
-    let shutdown = health.shutdown_handle();
+    // An isolated drain: the process-wide one would drain every test here
+    // (tests/tests/process_drain.rs drains that one, in a process of its own).
+    let shutdown = ShutdownHandle::new();
+    let health = Health::new()
+        .with_shutdown(shutdown.clone())
+        .check("db", || async { Ok::<(), String>(()) });
     let gate = Gate::default();
     // The graceful future: the handle's signal (SIGTERM, Ctrl-C or trigger),
     // then a drain delay the test ends, during which connections are still
@@ -622,10 +628,11 @@ async fn shutdown_drain_503_while_in_flight_request_completes_over_tcp() {
 #[tokio::test(start_paused = true)]
 async fn shutdown_drain_in_process_skips_checks() {
     let runs = Arc::new(AtomicUsize::new(0));
+    let shutdown = ShutdownHandle::new();
     let health = counted(&runs, Duration::ZERO)
+        .with_shutdown(shutdown.clone())
         .cache_ttl(Duration::ZERO)
         .details_secret(SECRET_HEADER, SECRET);
-    let shutdown = health.shutdown_handle();
     let app = guarded_app(health);
     assert_healthy(&send(&app, kamal_probe(Method::GET, "/up")).await);
     assert_eq!(runs.load(Ordering::SeqCst), 1);
@@ -634,7 +641,10 @@ async fn shutdown_drain_in_process_skips_checks() {
     assert_unavailable(&send(&app, kamal_probe(Method::GET, "/up")).await);
     assert_unavailable_head(&send(&app, kamal_probe(Method::HEAD, "/up")).await);
     let report = details(&send(&app, probe_with(Method::GET, "/up", SECRET_HEADER, SECRET)).await);
-    assert_eq!(report["status"], "draining");
+    assert_eq!(
+        (&report["status"], &report["output"]),
+        (&"fail".into(), &"draining".into())
+    );
     assert_healthy(&send(&app, kamal_probe(Method::GET, "/livez")).await);
     assert_eq!(runs.load(Ordering::SeqCst), 1, "no checks while draining");
     // Ordinary traffic is still served during the drain.
@@ -740,7 +750,7 @@ async fn panicking_check_gives_503_and_the_server_keeps_serving() {
             .await,
     );
     for name in ["exploding future", "exploding call"] {
-        let error = check(&report, name)["error"].as_str().unwrap_or_default();
+        let error = check(&report, name)["output"].as_str().unwrap_or_default();
         assert!(error.starts_with("panicked: "), "{report}");
     }
     // Same connection and new ones: the server is still serving.
@@ -771,7 +781,7 @@ async fn hanging_check_is_cut_by_the_timeout_in_process() {
         "{elapsed:?}"
     );
     let report = details(&send(&app, probe_with(Method::GET, "/up", SECRET_HEADER, SECRET)).await);
-    assert_eq!(check(&report, "hangs")["error"], "timed out after 300ms");
+    assert_eq!(check(&report, "hangs")["output"], "timed out after 300ms");
 }
 
 #[tokio::test]
@@ -912,7 +922,7 @@ async fn quickstart_database_check_over_tcp() {
             .exchange(&probe_bytes_with("GET", "/up", &secret))
             .await,
     );
-    let error = check(&report, DATABASE_CHECK)["error"]
+    let error = check(&report, DATABASE_CHECK)["output"]
         .as_str()
         .unwrap_or_default()
         .to_owned();

@@ -67,7 +67,7 @@ async fn readiness_follows_a_real_postgres_server() {
     assert_live(&server).await;
     let report = details(&server).await;
     assert_eq!(report["status"], "pass", "{report}");
-    assert_eq!(report["checks"][0]["name"], POSTGRES_CHECK, "{report}");
+    assert_eq!(check(&report)["componentId"], POSTGRES_CHECK, "{report}");
 
     // Stopped: 503 within the check timeout plus the cache window, with
     // nothing about the database in the public answer.
@@ -89,10 +89,10 @@ async fn readiness_follows_a_real_postgres_server() {
     let report = details(&server).await;
     eprintln!("the report while the server is stopped: {report}");
     assert_eq!(report["status"], "fail", "{report}");
-    let check = &report["checks"][0];
-    assert_eq!(check["name"], POSTGRES_CHECK, "{report}");
-    assert_eq!(check["status"], "fail", "{report}");
-    let error = check["error"].as_str().expect("an error message");
+    let postgres = check(&report);
+    assert_eq!(postgres["componentId"], POSTGRES_CHECK, "{report}");
+    assert_eq!(postgres["status"], "fail", "{report}");
+    let error = postgres["output"].as_str().expect("an error message");
     assert!(
         error.contains("error connecting to server: Connection refused"),
         "the driver's connect error, got {error:?}"
@@ -139,6 +139,11 @@ async fn assert_live(server: &TestServer) {
 }
 
 /// kamal-proxy's probe with the details secret: the JSON report.
+/// The PostgreSQL check's entry in an `application/health+json` report.
+fn check(report: &Value) -> &Value {
+    &report["checks"][format!("{POSTGRES_CHECK}:responseTime")][0]
+}
+
 async fn details(server: &TestServer) -> Value {
     let head = KAMAL_PROBE
         .strip_suffix(b"\r\n")
@@ -148,7 +153,7 @@ async fn details(server: &TestServer) -> Value {
     let reply = server.exchange(&request).await;
     assert_eq!(
         reply.header("content-type"),
-        Some("application/json"),
+        Some("application/health+json"),
         "{reply:?}"
     );
     serde_json::from_slice(&reply.body).expect("a JSON report")
