@@ -62,10 +62,16 @@ pub fn healthcheck() -> HealthcheckLayer {
 /// `cache-control: no-store`.
 ///
 /// Requests that are not probes cost a method and a path comparison: no
-/// allocation, no boxing. Cloning the layer or its service (axum clones a
-/// route's services for every request) copies a literal path set alone; a
-/// path given as a `String`, a liveness path and a [`Health`] are shared
-/// through an [`Arc`].
+/// allocation, no boxing; their body is wrapped in place in a
+/// [`HealthcheckBody`]. axum's `Router::layer` boxes every response body that
+/// is not already an `axum::body::Body` (`Body::new` in axum-core 0.5): right
+/// around a router, the `HealthcheckBody` costs one allocation per response;
+/// before layers that change the body type (tower-http's), none, since axum
+/// boxes their body anyway. [`add_to`](Self::add_to), what `#[kamal_app]`
+/// emits by default, costs other requests nothing. Cloning the layer or its
+/// service (axum clones a route's services for every request) copies a
+/// literal path set alone; a path given as a `String`, a liveness path and a
+/// [`Health`] are shared through an [`Arc`].
 ///
 /// # Examples
 ///

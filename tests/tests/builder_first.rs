@@ -8,8 +8,13 @@
 //! tower-http wraps the body of each response in its own `ResponseBody`
 //! (`trace::ResponseBody`, `compression::CompressionBody`), which cannot be
 //! built from bytes; the healthcheck's service answers with
-//! `HealthcheckBody<its inner body>` instead of needing that.
+//! `HealthcheckBody<its inner body>` instead of needing that. What that costs
+//! an ordinary request is counted in allocations, not timed.
 
+#[path = "../../runtime/tests/common/counting.rs"]
+mod counting;
+
+use std::convert::Infallible;
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,10 +26,11 @@ use axum::routing::get;
 use axum_kamal::healthcheck;
 use axum_kamal_tests::{
     KAMAL_PROBE, NOT_PROBES, Reply, TestServer, assert_healthy, assert_healthy_head, client_send,
-    host_validation, kamal_probe_bytes, kamal_twins,
+    host_validation, kamal_probe_bytes, kamal_twins, request,
 };
 use flate2::read::GzDecoder;
-use tower::ServiceBuilder;
+use tower::layer::util::Identity;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::{OnEos, OnResponse, TraceLayer};
 use tracing::Span;
@@ -84,6 +90,20 @@ kamal_twins!(kamal / plain {
         )
     }
 });
+
+/// The same layers without the healthcheck.
+fn unchecked(traced: Traced) -> Router {
+    let trace = TraceLayer::new_for_http().on_response(traced.clone());
+    Router::new().route("/", get(home)).layer(
+        ServiceBuilder::new()
+            .layer(trace.on_eos(traced))
+            .layer(CompressionLayer::new())
+            .layer(host_validation(HOST)),
+    )
+}
+
+#[global_allocator]
+static GLOBAL: counting::Counting = counting::Counting;
 
 /// Both apps, each served on its own port with its own trace counts.
 async fn servers() -> [(&'static str, TestServer, Traced); 2] {
@@ -182,4 +202,44 @@ async fn container_host_is_rejected_everywhere_but_the_probe() {
             assert_eq!(traced.counts().0, n + 1, "{app} {target}: traced");
         }
     }
+}
+
+/// Allocations of one ordinary request through a clone of `app`, prepared as
+/// `axum::serve` prepares it.
+fn allocations(app: Router) -> usize {
+    let app = app.with_state(());
+    let send = || {
+        let request = request(Method::GET, "/", HOST);
+        let (response, allocations) = counting::allocations_of(|| app.clone().oneshot(request));
+        let response = response.unwrap_or_else(|never: Infallible| match never {});
+        assert_eq!(response.status(), StatusCode::OK);
+        allocations
+    };
+    send(); // warms up lazily allocated state
+    send()
+}
+
+/// axum boxes every response body that is not already its own `Body`
+/// (`Body::new`, axum-core 0.5 `src/body.rs`), tower-http's trace body
+/// included: the `HealthcheckBody` around it is boxed instead, and costs an
+/// ordinary request no allocation more than the same layers without the
+/// healthcheck.
+#[test]
+fn no_allocation_more_than_the_same_layers_without_the_healthcheck() {
+    let without = allocations(unchecked(Traced::default()));
+    assert!(without > 0, "the counter sees the request's allocations");
+    assert_eq!(allocations(kamal::app(Traced::default())), without);
+    assert_eq!(allocations(plain::app(Traced::default())), without);
+}
+
+/// Right around a router, whose body is axum's own, axum boxes the
+/// `HealthcheckBody` (`Body::new`): one allocation more per ordinary request
+/// than a layer level that keeps the body (`Identity`).
+#[test]
+fn right_around_a_router_the_body_costs_one_allocation() {
+    let app = Router::new()
+        .route("/", get(home))
+        .layer(host_validation(HOST));
+    let level = allocations(app.clone().layer(Identity::new()));
+    assert_eq!(allocations(app.layer(healthcheck())), level + 1);
 }
