@@ -17,6 +17,7 @@ use tower_service::Service;
 
 use crate::health::{Health, HealthState};
 use crate::response::healthy;
+use axum::body::Body;
 
 /// The path answered by [`healthcheck()`]: `/up`, the path kamal-proxy probes
 /// by default.
@@ -60,11 +61,15 @@ pub fn healthcheck() -> HealthcheckLayer {
 /// [`health_response`](crate::health_response): `200 OK`, body `OK`,
 /// `cache-control: no-store`.
 ///
-/// Requests that are not probes cost a method and a path comparison: no
-/// allocation, no boxing. Cloning the layer or its service (axum clones a
-/// route's services for every request) copies a literal path set alone; a
-/// path given as a `String`, a liveness path and a [`Health`] are shared
-/// through an [`Arc`].
+/// Requests that are not probes cost a method and a path comparison, and
+/// their response body becomes axum's [`Body`](axum::body::Body) with
+/// `Body::new`, which boxes nothing when it already is one (a router's) and
+/// boxes once what `Router::layer` would box anyway (tower-http's bodies).
+/// [`add_to`](Self::add_to), what `#[kamal_app]` emits by default, costs
+/// other requests nothing. Cloning the layer or its
+/// service (axum clones a route's services for every request) copies a
+/// literal path set alone; a path given as a `String`, a liveness path and a
+/// [`Health`] are shared through an [`Arc`].
 ///
 /// # Examples
 ///
@@ -79,28 +84,30 @@ pub fn healthcheck() -> HealthcheckLayer {
 ///     .layer(HealthcheckLayer::new("/healthz"));
 /// ```
 ///
-/// With `tower::ServiceBuilder` (the first layer is the outermost one):
+/// With `tower::ServiceBuilder` (the first layer is the outermost one), over
+/// a service of any `http_body::Body` with `Bytes` data; the response body is
+/// axum's `Body`:
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use axum_kamal::HealthcheckLayer;
-/// use bytes::Bytes;
 /// use http::{Request, Response, StatusCode};
+/// use http_body_util::{BodyExt, Full};
 /// use std::convert::Infallible;
 /// use tower::{ServiceBuilder, ServiceExt, service_fn};
 ///
 /// let svc = ServiceBuilder::new()
 ///     .layer(HealthcheckLayer::new("/up"))
 ///     .service(service_fn(|_req: Request<()>| async {
-///         Ok::<_, Infallible>(Response::new(Bytes::from("app")))
+///         Ok::<_, Infallible>(Response::new(Full::from("app")))
 ///     }));
 ///
 /// let res = svc.clone().oneshot(Request::get("/up").body(()).unwrap()).await.unwrap();
 /// assert_eq!(res.status(), StatusCode::OK);
-/// assert_eq!(res.body(), "OK");
+/// assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "OK");
 ///
 /// let res = svc.oneshot(Request::get("/other").body(()).unwrap()).await.unwrap();
-/// assert_eq!(res.body(), "app");
+/// assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "app");
 /// # });
 /// ```
 #[derive(Clone, Debug)]
@@ -488,11 +495,22 @@ const fn is_path_byte(byte: u8) -> bool {
 /// service's readiness like any request would (an axum `Router` is always
 /// ready).
 ///
-/// ```
-/// use axum_kamal::{HealthcheckLayer, HealthcheckService};
-/// use tower_layer::Layer;
+/// Its response body is axum's [`Body`](axum::body::Body), holding the inner
+/// service's body, whatever that is: layers that change the body type
+/// (tower-http's `TraceLayer`, `CompressionLayer`) may come after it in a
+/// `ServiceBuilder` given to `Router::layer`:
 ///
-/// let svc: HealthcheckService<()> = HealthcheckLayer::new("/up").layer(());
+/// ```
+/// use axum::{Router, routing::get};
+/// use tower::ServiceBuilder;
+/// use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+///
+/// let app: Router = Router::new().route("/", get(|| async { "hello" })).layer(
+///     ServiceBuilder::new()
+///         .layer(axum_kamal::healthcheck()) // first: answers /up
+///         .layer(TraceLayer::new_for_http())
+///         .layer(CompressionLayer::new()), // host validation, auth ... after it
+/// );
 /// ```
 #[derive(Clone, Debug)]
 pub struct HealthcheckService<S> {
@@ -551,9 +569,10 @@ impl<S> HealthcheckService<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for HealthcheckService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: From<Bytes>,
+    ResBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ResBody::Error: Into<axum::BoxError>,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<Body>;
     type Error = S::Error;
     type Future = HealthcheckFuture<S::Future, ResBody>;
 
@@ -580,7 +599,8 @@ where
 
 pin_project! {
     /// Response future of [`HealthcheckService`]: the inner service's future
-    /// (pass-through, polled in place, never boxed), the plain `200 OK`
+    /// (pass-through, polled in place, never boxed; its response's body
+    /// becomes axum's `Body`), the plain `200 OK`
     /// (built when polled), or (probes running [`Health`] checks only) a
     /// boxed check run. It is no larger than the inner future needs, since
     /// axum boxes it for every request.
@@ -588,17 +608,17 @@ pin_project! {
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use axum_kamal::HealthcheckFuture;
-    /// use bytes::Bytes;
     /// use http::{Request, Response};
+    /// use http_body_util::{BodyExt, Empty};
     /// use std::convert::Infallible;
     /// use tower::{Layer, Service, service_fn};
     ///
     /// let mut svc = axum_kamal::healthcheck().layer(service_fn(|_: Request<()>| async {
-    ///     Ok::<_, Infallible>(Response::new(Bytes::new()))
+    ///     Ok::<_, Infallible>(Response::new(Empty::new()))
     /// }));
-    /// let fut = svc.call(Request::get("/up").body(()).unwrap());
+    /// let fut: HealthcheckFuture<_, Empty<_>> = svc.call(Request::get("/up").body(()).unwrap());
     /// let res = fut.await.unwrap();
-    /// assert_eq!(res.body(), "OK");
+    /// assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "OK");
     /// # });
     /// ```
     pub struct HealthcheckFuture<F, B> {
@@ -631,14 +651,15 @@ impl<F, B> fmt::Debug for HealthcheckFuture<F, B> {
 impl<F, B, E> Future for HealthcheckFuture<F, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
-    B: From<Bytes>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
 {
-    type Output = Result<Response<B>, E>;
+    type Output = Result<Response<Body>, E>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
-            KindProj::Inner { fut } => fut.poll(cx),
+            KindProj::Inner { fut } => fut.poll(cx).map_ok(|res| res.map(Body::new)),
             KindProj::Probe { answer } => answer.poll(cx).map(Ok),
         }
     }

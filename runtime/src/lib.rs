@@ -90,22 +90,28 @@
 //!     .layer(axum_kamal::healthcheck());
 //! ```
 //!
-//! or as the **first** layer of a `tower::ServiceBuilder`:
+//! or as the **first** layer of a `tower::ServiceBuilder`, before layers that
+//! may change the response body type (the service answers with axum's
+//! `Body`):
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use axum::{Router, body::Body, routing::get};
 //! use http::{Request, StatusCode};
 //! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 //!
-//! let app = ServiceBuilder::new()
-//!     .layer(axum_kamal::HealthcheckLayer::new("/up"))
-//!     // .layer(host validation / https redirect / auth ...)
-//!     .service(Router::new().route("/", get(|| async { "hello" })));
+//! let app: Router = Router::new().route("/", get(|| async { "hello" })).layer(
+//!     ServiceBuilder::new()
+//!         .layer(axum_kamal::healthcheck()) // first: answers /up
+//!         .layer(TraceLayer::new_for_http())
+//!         .layer(CompressionLayer::new()), // host validation, auth ... after it
+//! );
 //!
 //! let probe = Request::get("/up")
 //!     .header("host", "7c7168a662c1:3000")
 //!     .header("user-agent", "kamal-proxy")
+//!     .header("accept-encoding", "gzip")
 //!     .body(Body::empty())
 //!     .unwrap();
 //! let res = app.oneshot(probe).await.unwrap();

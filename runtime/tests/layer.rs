@@ -373,3 +373,55 @@ async fn answered_even_when_the_app_routes_up_to_a_post_only_handler() {
         .unwrap();
     assert_eq!(body, "posted");
 }
+
+/// The service answers with axum's `Body` around any inner body, here
+/// tower-http's `CompressionBody`, which cannot be built from bytes: probes
+/// get the plain answer (before compression, though kamal-proxy accepts
+/// gzip), other requests the inner body with its size hint and its end
+/// passed through (tower-http keeps an identity body's exact size:
+/// `CompressionBody::size_hint` in tower-http 0.7 `compression/body.rs`).
+#[tokio::test]
+async fn any_inner_body_passes_through_the_healthcheck() {
+    use http_body::Body as _;
+    use http_body_util::BodyExt;
+    use std::convert::Infallible;
+    use tower::{ServiceBuilder, service_fn};
+    use tower_http::compression::CompressionLayer;
+
+    const PAGE: &str = "a page long enough for tower-http to compress it";
+    let svc = ServiceBuilder::new()
+        .layer(healthcheck())
+        .layer(CompressionLayer::new())
+        .service(service_fn(|_: Request<Full<Bytes>>| async {
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+                PAGE.as_bytes(),
+            ))))
+        }));
+    let call = |req| {
+        let svc = svc.clone();
+        async move { svc.oneshot(req).await.unwrap() }
+    };
+
+    let probe = call(kamal_probe(Method::GET, "/up")).await;
+    assert_eq!(probe.headers().get(header::CONTENT_ENCODING), None);
+    assert_eq!(probe.body().size_hint().exact(), Some(2));
+    let (parts, body) = probe.into_parts();
+    let probe = Response::from_parts(parts, body.collect().await.unwrap().to_bytes());
+    assert_health_headers(&probe);
+    assert_eq!(probe.body(), "OK");
+
+    let head = call(kamal_probe(Method::HEAD, "/up")).await;
+    assert!(head.body().is_end_stream());
+    assert_eq!(head.body().size_hint().exact(), Some(0));
+
+    let plain = call(Request::get("/").body(Full::default()).unwrap()).await;
+    assert_eq!(plain.body().size_hint().exact(), Some(PAGE.len() as u64));
+    let body = plain.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body, PAGE);
+
+    let gzip = call(kamal_probe(Method::GET, "/")).await;
+    assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(gzip.body().size_hint().exact(), None);
+    let body = gzip.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body[..2], [0x1f, 0x8b], "a gzip stream");
+}

@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum_kamal::{Health, healthcheck};
-use bytes::Bytes;
 use http::{Request, Response};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 use tracing::field::{Field, Visit};
@@ -94,7 +93,7 @@ fn probes_are_debug_events_and_failing_checks_warnings() {
         let svc = ServiceBuilder::new()
             .layer(healthcheck().health(health).liveness("/livez"))
             .service(service_fn(|_: Request<()>| async {
-                Ok::<_, std::convert::Infallible>(Response::new(Bytes::new()))
+                Ok::<_, std::convert::Infallible>(Response::new(axum::body::Body::empty()))
             }));
         for uri in ["/up", "/up", "/livez", "/other"] {
             let req = Request::get(uri).body(()).unwrap();
@@ -139,7 +138,7 @@ fn a_status_change_is_one_event_however_many_probes_see_it() {
         let svc = ServiceBuilder::new()
             .layer(healthcheck().health(health))
             .service(service_fn(|_: Request<()>| async {
-                Ok::<_, std::convert::Infallible>(Response::new(Bytes::new()))
+                Ok::<_, std::convert::Infallible>(Response::new(axum::body::Body::empty()))
             }));
         // Four failing runs, then three passing ones.
         for run in 0..7 {

@@ -15,9 +15,6 @@
 mod counting;
 
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -50,18 +47,9 @@ fn ordinary() -> Request {
 /// allocations it made (the request is built before counting). Every app
 /// here answers on the first poll.
 fn send(app: &Router, request: Request) -> (StatusCode, usize) {
-    let before = counting::allocations();
-    let mut future = pin!(app.clone().oneshot(request));
-    let Poll::Ready(response) = future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    else {
-        panic!("expected an answer on the first poll");
-    };
+    let (response, allocations) = counting::allocations_of(|| app.clone().oneshot(request));
     let response: Response = response.unwrap_or_else(|never: Infallible| match never {});
-    let status = response.status();
-    drop(response);
-    (status, counting::allocations() - before)
+    (response.status(), allocations)
 }
 
 /// Allocations of an ordinary request through the macro's app, the app

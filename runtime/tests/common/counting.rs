@@ -6,10 +6,14 @@
 //! static GLOBAL: counting::Counting = counting::Counting;
 //! ```
 //!
-//! Shared by `runtime/tests/alloc.rs` and `tests/tests/route_levels.rs`.
+//! Shared by `runtime/tests/alloc.rs`, `tests/tests/route_levels.rs` and
+//! `tests/tests/builder_first.rs`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 /// Forwards to [`System`], counting every allocation of the calling thread.
 pub struct Counting;
@@ -40,4 +44,22 @@ unsafe impl GlobalAlloc for Counting {
 /// Allocations made by the current thread so far.
 pub fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
+}
+
+/// The output of `future`, which must complete on its first poll, and the
+/// allocations the current thread made creating, polling and dropping it.
+#[allow(dead_code)] // not every test binary that counts needs it
+pub fn allocations_of<F: Future>(make: impl FnOnce() -> F) -> (F::Output, usize) {
+    let before = allocations();
+    let output = {
+        let mut future = pin!(make());
+        let Poll::Ready(output) = future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        else {
+            panic!("expected an answer on the first poll");
+        };
+        output
+    };
+    (output, allocations() - before)
 }
