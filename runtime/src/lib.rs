@@ -459,6 +459,12 @@ pub use response::health_response;
 pub use route::AppRouter;
 pub use shutdown::ShutdownHandle;
 
+// The README's Rust examples, compiled as doctests (only under `cargo test
+// --doc`; the README sits outside this package).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// What `#[kamal_app]`'s expansion calls; not a public API.
 #[doc(hidden)]
 pub mod __private {
