@@ -48,8 +48,10 @@
 //! # });
 //! ```
 //!
-//! With readiness checks, a liveness path and a graceful shutdown drain (see
-//! [`Health`] and [`ShutdownHandle`]):
+//! Its arguments, what it emits, explicit placement, its diagnostics and its
+//! limitations are on the [`kamal_app`] page. With readiness checks, a
+//! liveness path and a graceful shutdown drain (see [`Health`] and
+//! [`ShutdownHandle`]):
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
