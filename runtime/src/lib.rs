@@ -164,10 +164,11 @@ pub mod testing;
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use axum::{Router, body::Body, http::{Request, StatusCode}, routing::get};
+/// use axum::{Router, body::Body, http::{Request, StatusCode}, middleware::from_fn, routing::get};
 /// use axum_kamal::kamal_app;
 /// use tower::ServiceExt;
-/// # use axum::{middleware::{Next, from_fn}, response::{IntoResponse, Response}};
+/// # use axum::{middleware::Next, response::{IntoResponse, Response}};
+/// # // Host validation: 400 unless `Host: example.com`.
 /// # async fn only_example_com(req: axum::extract::Request, next: Next) -> Response {
 /// #     match req.headers().get("host") {
 /// #         Some(h) if h == "example.com" => next.run(req).await,
