@@ -48,8 +48,10 @@
 //! # });
 //! ```
 //!
-//! With readiness checks, a liveness path and a graceful shutdown drain (see
-//! [`Health`] and [`ShutdownHandle`]):
+//! Its arguments, what it emits, explicit placement, its diagnostics and its
+//! limitations are on the [`kamal_app`] page. With readiness checks, a
+//! liveness path and a graceful shutdown drain (see [`Health`] and
+//! [`ShutdownHandle`]):
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
@@ -162,12 +164,298 @@ mod shutdown;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-/// Attribute for the function that builds your `axum::Router`: adds the
-/// healthcheck's routes to the router it returns, after every layer written
-/// in it ([`HealthcheckLayer::add_to`]), or configures the `healthcheck()`
-/// calls you placed yourself.
+/// Attribute for the function that builds your `axum::Router`: answers
+/// Kamal's and Kubernetes' probes before every layer written in that
+/// function.
 ///
-/// See the [crate documentation](crate) for a quick start.
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use axum::{Router, body::Body, http::{Request, StatusCode}, middleware::from_fn, routing::get};
+/// use axum_kamal::kamal_app;
+/// use tower::ServiceExt;
+/// # use axum::{middleware::Next, response::{IntoResponse, Response}};
+/// # // Host validation: 400 unless `Host: example.com`.
+/// # async fn only_example_com(req: axum::extract::Request, next: Next) -> Response {
+/// #     match req.headers().get("host") {
+/// #         Some(h) if h == "example.com" => next.run(req).await,
+/// #         _ => StatusCode::BAD_REQUEST.into_response(),
+/// #     }
+/// # }
+///
+/// #[kamal_app]
+/// fn app() -> Router {
+///     Router::new()
+///         .route("/", get(|| async { "hello" }))
+///         .layer(from_fn(only_example_com)) // host validation: 400 for any other Host
+/// }
+///
+/// // kamal-proxy's probe: the container id as Host, plain HTTP.
+/// let probe = Request::get("/up")
+///     .header("host", "7c7168a662c1:3000")
+///     .header("user-agent", "kamal-proxy")
+///     .header("accept-encoding", "gzip")
+///     .body(Body::empty())
+///     .unwrap();
+/// assert_eq!(app().oneshot(probe).await.unwrap().status(), StatusCode::OK);
+/// // Every other request still meets host validation.
+/// let other = Request::get("/").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
+/// assert_eq!(app().oneshot(other).await.unwrap().status(), StatusCode::BAD_REQUEST);
+/// # });
+/// ```
+///
+/// # What it emits
+///
+/// The function's body runs unchanged (its `return`s and `?`s included) and
+/// builds your router; then [`HealthcheckLayer::add_to`] adds the health
+/// routes (`GET` and `HEAD` on the readiness path, and on the liveness path
+/// if set) to the router it returned. axum's `Router::layer` wraps only the
+/// routes that exist when it is called, so no layer of the function runs for
+/// the probe, and no other request meets anything new. Other methods at the
+/// health path get axum's `405 Method Not Allowed` (`Allow: GET,HEAD`), or
+/// your own route's answer where you route them (`.route("/up",
+/// post(webhook))` keeps working, behind your layers). A `GET` or `HEAD`
+/// route of your own at the health path is a compile error (and, if the
+/// macro cannot see it, a panic naming the path when the router is built).
+///
+/// The function may be sync or `async`, a free function or a method, take
+/// any parameters, and return `Router`, `Router<S>`, a type alias of them,
+/// or `Result<Router<S>, E>` (the routes go on the `Ok` router; see
+/// [`AppRouter`]). Any other return type is one error on that type.
+///
+/// ```
+/// use axum::{Router, routing::get};
+///
+/// struct Config { greeting: &'static str }
+///
+/// #[axum_kamal::kamal_app]
+/// async fn app(config: &Config) -> Result<Router<()>, std::io::Error> {
+///     let greeting = config.greeting;
+///     Ok(Router::new().route("/", get(move || async move { greeting })))
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// All optional, in any order, each at most once; an unknown or misspelt
+/// one is an error that names the arguments (and the one you probably
+/// meant: `health_path` → `path`).
+///
+/// ## `path = ".."`: the readiness path
+///
+/// The path kamal-proxy probes, default [`DEFAULT_PATH`] (`/up`). Set the
+/// same one in Kamal's `proxy.healthcheck.path`. A string literal or any
+/// `&'static str` constant, so deploy config, app and tests can share one;
+/// either way it is checked at compile time with the rules of
+/// [`HealthcheckLayer::new`].
+///
+/// ```
+/// use axum::Router;
+///
+/// pub const HEALTH_PATH: &str = "/healthz";
+///
+/// #[axum_kamal::kamal_app(path = HEALTH_PATH)] // or path = "/healthz"
+/// fn app() -> Router {
+///     Router::new()
+/// }
+/// ```
+///
+/// `/healthz` is then the healthcheck and `/up` an ordinary request.
+///
+/// ## `liveness = ".."`: a liveness path
+///
+/// A second path, answered `200` while the process serves, without running
+/// the checks of `health` and not gated by the startup gate or the drain:
+/// for Kubernetes' `livenessProbe`, which restarts the container when it
+/// fails (a database outage must not). It must differ from `path`
+/// (checked at compile time).
+///
+/// ```
+/// use axum::Router;
+///
+/// #[axum_kamal::kamal_app(liveness = "/livez")]
+/// fn app() -> Router {
+///     Router::new()
+/// }
+/// ```
+///
+/// ## `health = EXPR`: readiness checks
+///
+/// Any expression of type [`Health`]: the readiness path answers `200` when
+/// its checks pass and `503` when a required one fails, before the startup
+/// gate opens, or once shutdown has started. The expression may use the
+/// function's parameters and is evaluated once, before the body runs.
+///
+/// ```
+/// use axum::Router;
+/// use axum_kamal::Health;
+///
+/// struct Config { database_up: bool }
+///
+/// fn readiness(config: &Config) -> Health {
+///     let up = config.database_up;
+///     Health::new().check("db", move || async move {
+///         if up { Ok(()) } else { Err("connection refused") }
+///     })
+/// }
+///
+/// #[axum_kamal::kamal_app(health = readiness(config), liveness = "/livez")]
+/// fn app(config: &Config) -> Router {
+///     Router::new()
+/// }
+/// ```
+///
+/// ## `blocking(..)` and `allow(..)`: what the macro cannot know
+///
+/// Both take layer type names, middleware function names or extractor
+/// names, and matter only once you place `healthcheck()` yourself (below).
+/// `blocking(..)` declares a layer that rejects requests, so one that runs
+/// before the healthcheck is an error; `allow(..)` declares one that lets
+/// the probe through, which silences the finding about it (a warning or an
+/// error).
+///
+/// ```compile_fail
+/// use axum::{Router, extract::Request, middleware::{Next, from_fn}, response::Response};
+/// use axum_kamal::healthcheck;
+///
+/// // Rejects requests without a tenant: the macro cannot know.
+/// async fn tenant_guard(req: Request, next: Next) -> Response { next.run(req).await }
+///
+/// #[axum_kamal::kamal_app(blocking(tenant_guard))]
+/// fn app() -> Router {
+///     Router::new()
+///         .layer(healthcheck())
+///         .layer(from_fn(tenant_guard)) // error: runs before the healthcheck
+/// }
+/// ```
+///
+/// ```text
+/// error: `from_fn(tenant_guard)` runs before the healthcheck and can reject or redirect kamal-proxy's probe, as #[kamal_app(blocking(..))] declares
+/// ```
+///
+/// Without `allow(require_json)`, the next example would warn (and here,
+/// under `#![deny(warnings)]`, fail):
+///
+/// ```text
+/// error: use of deprecated unit struct `_::KamalAppGuess`: `from_fn(require_json)` runs before the healthcheck and, judging by its name, can reject or redirect kamal-proxy's probe
+/// ```
+///
+/// ```
+/// # #![deny(warnings)]
+/// use axum::{Router, extract::Request, middleware::{Next, from_fn}, response::Response};
+/// use axum_kamal::healthcheck;
+///
+/// // Its name sounds like a guard, yet it only sets a default header.
+/// async fn require_json(req: Request, next: Next) -> Response { next.run(req).await }
+///
+/// #[axum_kamal::kamal_app(allow(require_json))]
+/// fn app() -> Router {
+///     Router::new()
+///         .layer(healthcheck())
+///         .layer(from_fn(require_json)) // no warning
+/// }
+/// # fn main() { let _ = app(); }
+/// ```
+///
+/// ## `crate = ".."`: a renamed dependency
+///
+/// When your Cargo.toml renames the dependency (`kamal = { package =
+/// "axum-kamal", .. }`), give the macro its name; without it the macro reads
+/// your Cargo.toml and tells you to.
+///
+/// ```
+/// # use axum_kamal as kamal;
+/// use axum::Router;
+///
+/// #[kamal::kamal_app(crate = "kamal")]
+/// fn app() -> Router {
+///     Router::new()
+/// }
+/// ```
+///
+/// # Explicit placement and its diagnostics
+///
+/// To let some layers see the probe (request ids, metrics, access logs),
+/// place [`healthcheck()`] yourself; the macro keeps it there and configures
+/// it with its arguments. Layers that run before it see the probe, layers
+/// after it do not. axum's order: successive `Router::layer` calls run
+/// bottom-to-top (the last call is the outermost), `tower::ServiceBuilder`
+/// layers run top-to-bottom.
+///
+/// ```
+/// use axum::{Router, middleware::from_fn, routing::get};
+/// # use axum::{extract::Request, middleware::Next, response::Response};
+/// # async fn validate_host(req: Request, next: Next) -> Response { next.run(req).await }
+/// # async fn log_requests(req: Request, next: Next) -> Response { next.run(req).await }
+///
+/// #[axum_kamal::kamal_app]
+/// fn app() -> Router {
+///     Router::new()
+///         .route("/", get(|| async { "hello" }))
+///         .layer(from_fn(validate_host))    // runs after the healthcheck: never sees the probe
+///         .layer(axum_kamal::healthcheck()) // answers /up here
+///         .layer(from_fn(log_requests))     // runs first: logs the probe too
+/// }
+/// ```
+///
+/// The macro then reads the function the way axum builds it (`Router` and
+/// `ServiceBuilder` chains, `let` bindings, conditional layers) and reports
+/// at compile time, all at once, each finding as sure as its evidence:
+///
+/// - **errors**, for what it knows: a layer of its table (host validation,
+///   HTTPS redirects, tower-http's auth, axum-login, `from_extractor`, ...)
+///   that blocks the probe and runs before `healthcheck()`; a `fallback`,
+///   catch-all route or merged router added after `.layer(healthcheck())`,
+///   which takes the probe past it; a `healthcheck()` the probe never
+///   passes (in `.route_layer(..)`, on a nested router); a route of your
+///   own at the health path; a layer named in `blocking(..)`.
+/// - **warnings**, for what it guesses: anything else before
+///   `healthcheck()` that can answer instead of passing the request on
+///   (`from_fn(..)`, `map_request(..)`, a closure, a layer from a helper, a
+///   layer type it does not know), unless its table or vocabulary knows it
+///   to be harmless. Warnings come through the only channel a procedural
+///   macro has on stable Rust, a `#[deprecated]` item, so they read "use of
+///   deprecated unit struct `KamalAppGuess`" followed by the finding.
+///   `allow(..)` silences one; `blocking(..)` makes it an error.
+///
+/// ```compile_fail
+/// use axum::{Router, middleware::from_extractor};
+/// # struct RequireAuth;
+/// # impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequireAuth {
+/// #     type Rejection = axum::http::StatusCode;
+/// #     async fn from_request_parts(_: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+/// #         Err(axum::http::StatusCode::UNAUTHORIZED)
+/// #     }
+/// # }
+///
+/// #[axum_kamal::kamal_app]
+/// fn app() -> Router {
+///     Router::new()
+///         .layer(axum_kamal::healthcheck())
+///         .layer(from_extractor::<RequireAuth>()) // error: runs before the healthcheck
+/// }
+/// ```
+///
+/// The table of recognised layers and the words it guesses from are in the
+/// [README](https://github.com/axum-kamal/axum-kamal/blob/main/README.md#the-table).
+///
+/// # Limitations
+///
+/// - Only layers written **inside** the annotated function are bypassed. A
+///   layer added to its result elsewhere (`app().layer(auth)` in `main`)
+///   runs before the healthcheck, and no compile-time check sees it: call
+///   [`preflight()`]
+///   on the exact service you serve, and probe it in your tests with
+///   [`testing::Prober`](https://docs.rs/axum-kamal/latest/axum_kamal/testing/struct.Prober.html)
+///   (feature `testing`).
+/// - Only `GET` and `HEAD` on the exact path are answered: `/up/`, `/UP`
+///   and `/up/extra` are ordinary requests.
+/// - A router built by one `#[kamal_app]` function and returned by another
+///   gets the health routes twice: building it panics with a message that
+///   says so. Annotate only the function that returns the finished router.
+/// - A function of your own named `healthcheck`, called without arguments
+///   in the annotated function, is taken for [`healthcheck()`]: rename it.
+/// - Without `health`, the answer is a liveness signal: `200 OK` as soon as
+///   the router serves.
 pub use axum_kamal_macros::kamal_app;
 
 pub use health::{Health, HealthStatus, StartupGate, StatusChange};
@@ -179,6 +467,12 @@ pub use probe::{Orchestrator, ProbeFailure};
 pub use response::health_response;
 pub use route::AppRouter;
 pub use shutdown::ShutdownHandle;
+
+// The README's Rust examples, compiled as doctests (only under `cargo test
+// --doc`; the README sits outside this package).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
 
 /// What `#[kamal_app]`'s expansion calls; not a public API.
 #[doc(hidden)]
