@@ -29,11 +29,32 @@ pub fn runtime(krate: Option<&syn::Path>, errors: &mut Diagnostics) -> TokenStre
     quote!(::axum_kamal)
 }
 
-/// The renamed dependency in the Cargo.toml of the crate being compiled.
+/// The renamed dependency in the Cargo.toml of the crate being compiled, or
+/// in its workspace's `[workspace.dependencies]` when the crate inherits it.
 fn renamed_in_manifest() -> Option<String> {
-    let dir = std::env::var_os("CARGO_MANIFEST_DIR")?;
-    let manifest = std::fs::read_to_string(std::path::Path::new(&dir).join("Cargo.toml")).ok()?;
-    renamed(&manifest)
+    let dir = std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+    if let Some(name) = renamed(&manifest) {
+        return Some(name);
+    }
+    let workspace = dir.ancestors().skip(1).find_map(|parent| {
+        let text = std::fs::read_to_string(parent.join("Cargo.toml")).ok()?;
+        text.lines()
+            .any(|line| line.trim() == "[workspace]")
+            .then_some(text)
+    })?;
+    renamed(&workspace).filter(|name| inherits(&manifest, name))
+}
+
+/// Whether `manifest` inherits the workspace dependency `name` (as code
+/// spells it): `name.workspace = true` or `name = { workspace = true, .. }`.
+fn inherits(manifest: &str, name: &str) -> bool {
+    manifest.lines().any(|line| {
+        let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        let key = compact.split(['.', '=']).next().unwrap_or_default();
+        key.replace('-', "_") == name
+            && (compact.contains(".workspace=true") || compact.contains("workspace=true"))
+    })
 }
 
 /// The name (as code spells it) under which `manifest` depends on
@@ -41,9 +62,8 @@ fn renamed_in_manifest() -> Option<String> {
 ///
 /// Reads the forms Cargo documents for a rename: `name = { package = .. }`
 /// in a dependency table, and a `[dependencies.name]` table holding
-/// `package = ..`, for every kind of dependency and target. A rename made in
-/// the workspace's `[workspace.dependencies]` and inherited with
-/// `name.workspace = true` is not seen.
+/// `package = ..`, for every kind of dependency and target, and the
+/// workspace's `[workspace.dependencies]`.
 fn renamed(manifest: &str) -> Option<String> {
     let mut table = String::new();
     let mut rename = None;
@@ -96,7 +116,7 @@ fn unquote(text: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::renamed;
+    use super::{inherits, renamed};
 
     #[test]
     fn finds_an_inline_rename() {
@@ -110,6 +130,25 @@ mod tests {
         let manifest = "[target.'cfg(unix)'.dev-dependencies.my-kamal]\nversion = \"0.1\"\n\
                         package = 'axum-kamal'\n";
         assert_eq!(renamed(manifest).as_deref(), Some("my_kamal"));
+    }
+
+    #[test]
+    fn finds_a_rename_in_the_workspace_and_its_inheritance() {
+        let workspace = "[workspace]\nmembers = [\"app\"]\n\n[workspace.dependencies]\n\
+                         kamal = { package = \"axum-kamal\", version = \"0.1\" }\n";
+        assert_eq!(renamed(workspace).as_deref(), Some("kamal"));
+        assert!(inherits(
+            "[dependencies]\nkamal.workspace = true\n",
+            "kamal"
+        ));
+        assert!(inherits(
+            "[dependencies]\nkamal = { workspace = true }\n",
+            "kamal"
+        ));
+        assert!(!inherits(
+            "[dependencies]\naxum = { workspace = true }\n",
+            "kamal"
+        ));
     }
 
     #[test]
