@@ -56,14 +56,9 @@
 //! ```no_run
 //! use axum::{Router, routing::get};
 //! use axum_kamal::{Health, ShutdownHandle, kamal_app};
-//! use std::sync::LazyLock;
-//!
-//! static SHUTDOWN: LazyLock<ShutdownHandle> = LazyLock::new(ShutdownHandle::new);
 //!
 //! fn health() -> Health {
-//!     Health::new()
-//!         .check("db", || async { Ok::<(), String>(()) /* ping the database */ })
-//!         .with_shutdown(SHUTDOWN.clone())
+//!     Health::new().check("db", || async { Ok::<(), String>(()) /* ping the database */ })
 //! }
 //!
 //! #[kamal_app(health = health(), liveness = "/livez")]
@@ -74,8 +69,9 @@
 //! #[tokio::main]
 //! async fn main() -> std::io::Result<()> {
 //!     let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+//!     // SIGTERM or Ctrl-C: `/up` answers 503 while in-flight requests finish.
 //!     axum::serve(listener, app())
-//!         .with_graceful_shutdown(SHUTDOWN.signal())
+//!         .with_graceful_shutdown(ShutdownHandle::process_wide().signal())
 //!         .await
 //! }
 //! ```
