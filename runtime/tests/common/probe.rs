@@ -124,6 +124,15 @@ impl Reply {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// This reply without header `name`, to assert on the healthcheck's part
+    /// of an answer that a layer in front of it marked.
+    #[must_use]
+    pub fn without_header(&self, name: &str) -> Self {
+        let mut reply = self.clone();
+        reply.headers.remove(name);
+        reply
+    }
+
     /// Why this is not the healthcheck's plain-text answer `status` with
     /// body `text` (none with `head`), or `None` if it is: that status,
     /// `text/plain; charset=utf-8`, `cache-control: no-store`, the length of
