@@ -13,13 +13,6 @@ use http_body_util::Full;
 use tower::ServiceExt;
 
 #[tokio::test]
-async fn kamal_probe_is_answered_without_calling_inner() {
-    let (res, seen) = run(healthcheck(), kamal_probe(Method::GET, "/up")).await;
-    assert_healthy(&res);
-    assert!(seen.is_empty(), "inner service was called: {seen:?}");
-}
-
-#[tokio::test]
 async fn absolute_form_uri_is_answered() {
     let (res, seen) = run(
         healthcheck(),
@@ -28,22 +21,6 @@ async fn absolute_form_uri_is_answered() {
     .await;
     assert_healthy(&res);
     assert!(seen.is_empty());
-}
-
-#[tokio::test]
-async fn head_has_same_headers_and_no_body() {
-    let (res, seen) = run(healthcheck(), kamal_probe(Method::HEAD, "/up")).await;
-    assert_healthy_head(&res);
-    assert!(seen.is_empty());
-}
-
-#[tokio::test]
-async fn query_is_ignored() {
-    for uri in ["/up?", "/up?x=1", "/up?full=1&b=%20"] {
-        let (res, seen) = run(healthcheck(), kamal_probe(Method::GET, uri)).await;
-        assert_healthy(&res);
-        assert!(seen.is_empty(), "{uri}");
-    }
 }
 
 #[tokio::test]

@@ -335,7 +335,6 @@ async fn optional_failing_check_gives_200() {
     let app = guarded_app(health);
     let reply = send(&app, kamal_probe(Method::GET, "/up")).await;
     assert_healthy(&reply);
-    assert_eq!(reply.header("content-length"), Some("2"));
 
     let report = details(
         &send(
@@ -795,11 +794,8 @@ async fn hanging_check_is_cut_by_the_timeout_in_process() {
     let app = guarded_app(health);
     let start = Instant::now();
     assert_unavailable(&send(&app, kamal_probe(Method::GET, "/up")).await);
-    let elapsed = start.elapsed();
-    assert!(
-        elapsed >= timeout && elapsed < timeout + Duration::from_millis(50),
-        "{elapsed:?}"
-    );
+    // Paused time: the timeout cuts the run exactly.
+    assert_eq!(start.elapsed(), timeout);
     let report = details(
         &send(
             &app,
