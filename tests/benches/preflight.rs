@@ -30,7 +30,10 @@ async fn once(work: &str, config: &Config, built: &Router) {
             .expect("the quickstart passes"),
         "build" => drop(app(config)),
         _ => {
-            let response = built.clone().oneshot(kamal_probe(Method::GET, "/up")).await;
+            let response = built
+                .clone()
+                .oneshot(kamal_probe::<axum::body::Body>(Method::GET, "/up"))
+                .await;
             assert_eq!(response.expect("infallible").status(), StatusCode::OK);
         }
     }

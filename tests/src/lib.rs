@@ -5,9 +5,10 @@
 //! - exchanges with a router: in-process ([`send`]), over a real TCP
 //!   connection with raw bytes ([`TestServer`], [`RawConnection`]) and through
 //!   a real HTTP client ([`client_send`]), all collected into a [`Reply`];
-//! - assertions on the healthcheck answer ([`assert_healthy`],
-//!   [`assert_healthy_head`]) and on "nothing else changed"
-//!   ([`assert_unchanged`]);
+//! - assertions on the healthcheck answers ([`assert_healthy`],
+//!   [`assert_healthy_head`], [`assert_unavailable`],
+//!   [`assert_unavailable_head`], [`assert_not_healthcheck`]) and on "nothing
+//!   else changed" ([`assert_unchanged`]);
 //! - real third-party layers that reject the probe ([`host_validation`],
 //!   [`require_bearer`]) and a request counter ([`Counter`], [`count`]).
 
@@ -20,14 +21,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::{Body, Bytes};
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGENT};
+use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::Empty;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -38,11 +39,15 @@ use tower::{BoxError, ServiceBuilder, ServiceExt};
 use tower_allowed_hosts::AllowedHostLayer;
 use tower_http::validate_request::ValidateRequestHeaderLayer;
 
-/// The `Host` kamal-proxy sends: the container id and the app port.
-pub const CONTAINER_HOST: &str = "7c7168a662c1:3000";
-
-/// kamal-proxy's healthcheck request, exactly as it goes on the wire.
-pub const KAMAL_PROBE: &[u8] = b"GET /up HTTP/1.1\r\nHost: 7c7168a662c1:3000\r\nUser-Agent: kamal-proxy\r\nAccept-Encoding: gzip\r\n\r\n";
+// kamal-proxy's probe and the answer assertions, shared with the runtime's
+// integration tests.
+#[path = "../../runtime/tests/common/probe.rs"]
+mod probe;
+pub use probe::{
+    CONTAINER_HOST, KAMAL_PROBE, Reply, assert_healthy, assert_healthy_head,
+    assert_not_healthcheck, assert_unavailable, assert_unavailable_head, kamal_probe,
+    kamal_probe_bytes, kamal_probe_bytes_with, with_header,
+};
 
 /// How long kamal-proxy waits for an answer; exchanges here give up after it.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -60,16 +65,6 @@ pub const NON_PROBE_METHODS: [Method; 5] = [
     Method::OPTIONS,
 ];
 
-/// kamal-proxy's probe headers on another method and target, as raw bytes:
-/// `kamal_probe_bytes("GET", "/up")` is [`KAMAL_PROBE`].
-#[must_use]
-pub fn kamal_probe_bytes(method: &str, target: &str) -> Vec<u8> {
-    format!(
-        "{method} {target} HTTP/1.1\r\nHost: {CONTAINER_HOST}\r\nUser-Agent: kamal-proxy\r\nAccept-Encoding: gzip\r\n\r\n"
-    )
-    .into_bytes()
-}
-
 /// An in-process request with only a `Host` header.
 ///
 /// # Panics
@@ -84,118 +79,10 @@ pub fn request(method: Method, target: &str, host: &str) -> Request {
         .expect("valid request")
 }
 
-/// kamal-proxy's probe headers on `method` and `target`, in process:
-/// `kamal_probe(Method::GET, "/up")` is the healthcheck.
-#[must_use]
-pub fn kamal_probe(method: Method, target: &str) -> Request {
-    let mut probe = request(method, target, CONTAINER_HOST);
-    let headers = probe.headers_mut();
-    headers.insert(USER_AGENT, HeaderValue::from_static("kamal-proxy"));
-    headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
-    probe
-}
-
-/// `request` with an extra header.
-///
-/// # Panics
-/// If `name` or `value` is not a valid header.
-#[must_use]
-pub fn with_header(mut request: Request, name: &str, value: &str) -> Request {
-    request.headers_mut().insert(
-        HeaderName::from_bytes(name.as_bytes()).expect("header name"),
-        HeaderValue::from_str(value).expect("header value"),
-    );
-    request
-}
-
-/// A response with its body read in full, comparable with `==`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reply {
-    /// Status code.
-    pub status: StatusCode,
-    /// Response headers.
-    pub headers: HeaderMap,
-    /// The whole body.
-    pub body: Bytes,
-}
-
-impl Reply {
-    /// Reads the body of `response` to the end.
-    ///
-    /// # Panics
-    /// If the body fails.
-    pub async fn collect<B>(response: http::Response<B>) -> Self
-    where
-        B: HttpBody,
-        B::Error: Debug,
-    {
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.expect("read body").to_bytes();
-        Self {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
-    }
-
-    /// The value of header `name` if present and valid UTF-8.
-    #[must_use]
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The body as UTF-8 text (lossy).
-    #[must_use]
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
 /// Sends `request` to `app` in process, as `axum::serve` would.
 pub async fn send(app: &Router, request: Request) -> Reply {
     let Ok(response) = app.clone().oneshot(request).await;
     Reply::collect(response).await
-}
-
-/// Asserts `reply` is the healthcheck answer to a `GET`: `200 OK`,
-/// `text/plain; charset=utf-8`, `cache-control: no-store`, body `OK`.
-///
-/// # Panics
-/// If it is not.
-#[track_caller]
-pub fn assert_healthy(reply: &Reply) {
-    assert_health_headers(reply);
-    assert_eq!(reply.text(), "OK", "healthcheck body: {reply:?}");
-}
-
-/// Asserts `reply` is the healthcheck answer to a `HEAD`: the headers of
-/// [`assert_healthy`] and no body.
-///
-/// # Panics
-/// If it is not.
-#[track_caller]
-pub fn assert_healthy_head(reply: &Reply) {
-    assert_health_headers(reply);
-    assert!(reply.body.is_empty(), "HEAD body must be empty: {reply:?}");
-}
-
-#[track_caller]
-fn assert_health_headers(reply: &Reply) {
-    assert_eq!(
-        reply.status,
-        StatusCode::OK,
-        "healthcheck status: {reply:?}"
-    );
-    assert_eq!(
-        reply.header("content-type"),
-        Some("text/plain; charset=utf-8"),
-        "healthcheck content-type: {reply:?}"
-    );
-    assert_eq!(
-        reply.header("cache-control"),
-        Some("no-store"),
-        "healthcheck cache-control: {reply:?}"
-    );
 }
 
 /// Asserts that every request built by `requests` gets the same status,
@@ -423,15 +310,9 @@ fn invalid(error: impl ToString) -> io::Error {
 /// If the request fails or takes longer than [`PROBE_TIMEOUT`].
 pub async fn client_send(addr: SocketAddr, method: Method, target: &str) -> Reply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let request = http::Request::builder()
-        .method(method)
-        .uri(format!("http://{addr}{target}"))
-        // The client keeps an explicit Host instead of deriving it from the URI.
-        .header(HOST, CONTAINER_HOST)
-        .header(USER_AGENT, "kamal-proxy")
-        .header(ACCEPT_ENCODING, "gzip")
-        .body(Empty::new())
-        .expect("valid request");
+    // The client keeps the probe's explicit Host instead of deriving it from
+    // the URI.
+    let request = kamal_probe(method, &format!("http://{addr}{target}"));
     let response = tokio::time::timeout(PROBE_TIMEOUT, client.request(request))
         .await
         .expect("answer within kamal-proxy's timeout")
@@ -524,11 +405,23 @@ macro_rules! kamal_twins {
 
 #[cfg(test)]
 mod tests {
+    use http_body_util::BodyExt;
+
     use super::*;
 
     #[test]
     fn probe_bytes_builder_matches_the_wire_format() {
         assert_eq!(kamal_probe_bytes("GET", "/up"), KAMAL_PROBE);
+        let probe: Request = kamal_probe(Method::GET, "/up");
+        let in_process: Vec<_> = probe.headers().iter().collect();
+        assert_eq!(
+            format!("{in_process:?}"),
+            r#"[("host", "7c7168a662c1:3000"), ("user-agent", "kamal-proxy"), ("accept-encoding", "gzip")]"#
+        );
+        assert!(
+            kamal_probe_bytes_with("GET", "/up", &[("x-a", "1")])
+                .ends_with(b"Accept-Encoding: gzip\r\nx-a: 1\r\n\r\n")
+        );
     }
 
     #[test]

@@ -10,54 +10,32 @@
 //! The quickstart allows `localhost` and `127.0.0.1` and rejects any other
 //! `Host` with `400 host … not allowed`; its routes are `/` and `/whoami`, so
 //! an allowed host on any other path gets axum's `404`. The healthcheck answer
-//! is recognised by `200`, `cache-control: no-store` and body `OK`; no route
-//! of the app sends that header.
+//! is recognised by the shared strict check (`Reply::is_healthy`: status,
+//! headers, length and body); an app answer by the absence of
+//! `cache-control: no-store`, which no route of the app sends.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum_kamal_examples::{Config, app};
-use axum_kamal_tests::{CONTAINER_HOST, KAMAL_PROBE, TestServer};
+use axum_kamal_tests::{
+    CONTAINER_HOST, KAMAL_PROBE, Reply, TestServer, assert_healthy, assert_healthy_head,
+    kamal_probe_bytes, kamal_probe_bytes_with,
+};
+use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// How long a case waits for what it expects before giving up.
 const CASE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One parsed response.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The healthcheck's answer (to a `GET`, or to a `HEAD` with `head`).
-    fn is_health(&self, head: bool) -> bool {
-        self.status == 200
-            && self.header("cache-control") == Some("no-store")
-            && self.header("content-type") == Some("text/plain; charset=utf-8")
-            && self.body == if head { &b""[..] } else { b"OK" }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
 /// What a connection gave back: the responses parsed, in order, and whether
 /// the server closed the connection.
 #[derive(Debug)]
 struct Outcome {
-    responses: Vec<Resp>,
+    responses: Vec<Reply>,
     closed: bool,
 }
 
@@ -82,7 +60,7 @@ enum Expect {
 /// Tries to parse one response at the start of `buf`; `Some((response,
 /// consumed))` once it is complete. Bodies are delimited by `content-length`
 /// (every response in this corpus has one, or none for `HEAD`/errors).
-fn parse_one(buf: &[u8], head: bool) -> Option<(Resp, usize)> {
+fn parse_one(buf: &[u8], head: bool) -> Option<(Reply, usize)> {
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let head_text = std::str::from_utf8(&buf[..end]).expect("ASCII response head");
     let mut lines = head_text.split("\r\n");
@@ -93,34 +71,39 @@ fn parse_one(buf: &[u8], head: bool) -> Option<(Resp, usize)> {
         version.starts_with("HTTP/1."),
         "status line {status_line:?}"
     );
-    let status: u16 = parts.next()?.parse().expect("status code");
-    let headers: Vec<(String, String)> = lines
+    let status = StatusCode::from_bytes(parts.next()?.as_bytes()).expect("status code");
+    let headers: HeaderMap = lines
         .filter(|l| !l.is_empty())
         .map(|l| {
             let (n, v) = l.split_once(':').expect("header line");
-            (n.trim().to_owned(), v.trim().to_owned())
+            let name = HeaderName::from_bytes(n.trim().as_bytes()).expect("header name");
+            (name, HeaderValue::from_str(v.trim()).expect("header value"))
         })
         .collect();
-    let length = if head || status == 204 || status == 304 || (100..200).contains(&status) {
+    let bodiless = head
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || status.is_informational();
+    let length = if bodiless {
         0
     } else {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            .map_or(0, |(_, v)| v.parse().expect("content-length"))
+        headers.get(CONTENT_LENGTH).map_or(0, |v| {
+            v.to_str()
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .expect("content-length")
+        })
     };
     assert!(
-        !headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding")),
+        !headers.contains_key(TRANSFER_ENCODING),
         "the corpus expects content-length bodies: {head_text}"
     );
     if buf.len() < end + length {
         return None;
     }
-    let body = buf[end..end + length].to_vec();
+    let body = Bytes::copy_from_slice(&buf[end..end + length]);
     Some((
-        Resp {
+        Reply {
             status,
             headers,
             body,
@@ -203,14 +186,12 @@ fn check_outcome(case: &str, outcome: &Outcome, expect: Expect) -> Result<(), St
     let fail = |what: &str| Err(format!("{case}: expected {what}, got {outcome:?}"));
     let first = outcome.responses.first();
     match expect {
-        Expect::Health if first.is_some_and(|r| r.is_health(false)) => Ok(()),
+        Expect::Health if first.is_some_and(|r| r.is_healthy(false)) => Ok(()),
         Expect::Health => fail("the healthcheck answer"),
-        Expect::HealthHead if first.is_some_and(|r| r.is_health(true)) => Ok(()),
+        Expect::HealthHead if first.is_some_and(|r| r.is_healthy(true)) => Ok(()),
         Expect::HealthHead => fail("the healthcheck answer to HEAD"),
         Expect::NotHealth(status)
-            if first.is_some_and(|r| {
-                r.status == status && r.header("cache-control") != Some("no-store")
-            }) =>
+            if first.is_some_and(|r| r.status == status && !r.is_from_healthcheck()) =>
         {
             Ok(())
         }
@@ -237,22 +218,13 @@ async fn assert_still_up(addr: SocketAddr, after: &str) {
         outcome
             .responses
             .first()
-            .is_some_and(|r| r.is_health(false)),
+            .is_some_and(|r| r.is_healthy(false)),
         "server not answering probes after {after}: {outcome:?}"
     );
 }
 
 async fn quickstart() -> TestServer {
     TestServer::start(app(&Config::default())).await
-}
-
-/// `{method} {target} HTTP/1.1` with kamal-proxy's headers (`Host` the
-/// container id, which the app itself rejects).
-fn probe_like(method: &str, target: &str) -> Vec<u8> {
-    format!(
-        "{method} {target} HTTP/1.1\r\nHost: {CONTAINER_HOST}\r\nUser-Agent: kamal-proxy\r\nAccept-Encoding: gzip\r\n\r\n"
-    )
-    .into_bytes()
 }
 
 /// `{method} {target} HTTP/1.1` with an allowed `Host`.
@@ -316,7 +288,7 @@ async fn path_variants_are_ordinary_requests() {
         for method in ["GET", "HEAD"] {
             cases.push((
                 format!("{method} {path} (container host)"),
-                probe_like(method, path),
+                kamal_probe_bytes(method, path),
                 Expect::NotHealth(400),
             ));
             cases.push((
@@ -339,12 +311,12 @@ async fn path_variants_are_ordinary_requests() {
     ] {
         cases.push((
             format!("GET {target}"),
-            probe_like("GET", target),
+            kamal_probe_bytes("GET", target),
             Expect::Health,
         ));
         cases.push((
             format!("HEAD {target}"),
-            probe_like("HEAD", target),
+            kamal_probe_bytes("HEAD", target),
             Expect::HealthHead,
         ));
     }
@@ -362,7 +334,7 @@ async fn other_methods_on_the_health_path_are_not_allowed() {
     ] {
         cases.push((
             format!("{method} /up (container host)"),
-            probe_like(method, "/up"),
+            kamal_probe_bytes(method, "/up"),
             Expect::MethodNotAllowed,
         ));
         cases.push((
@@ -429,7 +401,7 @@ async fn asterisk_and_connect_targets_are_ordinary_requests() {
     let cases = vec![
         (
             "OPTIONS * (container host)".to_owned(),
-            probe_like("OPTIONS", "*"),
+            kamal_probe_bytes("OPTIONS", "*"),
             Expect::NotHealth(400),
         ),
         (
@@ -444,7 +416,7 @@ async fn asterisk_and_connect_targets_are_ordinary_requests() {
         ),
         (
             "CONNECT authority-form (container host)".to_owned(),
-            probe_like("CONNECT", CONTAINER_HOST),
+            kamal_probe_bytes("CONNECT", CONTAINER_HOST),
             Expect::NotHealth(400),
         ),
         (
@@ -455,7 +427,7 @@ async fn asterisk_and_connect_targets_are_ordinary_requests() {
         ),
         (
             "CONNECT /up (container host)".to_owned(),
-            probe_like("CONNECT", "/up"),
+            kamal_probe_bytes("CONNECT", "/up"),
             Expect::MethodNotAllowed,
         ),
         (
@@ -669,8 +641,8 @@ async fn pipelined_probe_app_probe() {
     let server = quickstart().await;
     let mut bytes = KAMAL_PROBE.to_vec();
     bytes.extend_from_slice(&allowed("GET", "/"));
-    bytes.extend_from_slice(&probe_like("HEAD", "/up"));
-    bytes.extend_from_slice(&probe_like("GET", "/"));
+    bytes.extend_from_slice(&kamal_probe_bytes("HEAD", "/up"));
+    bytes.extend_from_slice(&kamal_probe_bytes("GET", "/"));
     bytes.extend_from_slice(KAMAL_PROBE);
     let outcome = converse(
         server.addr(),
@@ -682,14 +654,14 @@ async fn pipelined_probe_app_probe() {
     .await;
     let r = &outcome.responses;
     assert_eq!(r.len(), 5, "{outcome:?}");
-    assert!(r[0].is_health(false), "{:?}", r[0]);
+    assert_healthy(&r[0]);
     assert_eq!(
         (r[1].status, r[1].text().as_str()),
-        (200, "Hello from the axum-kamal quickstart!\n")
+        (StatusCode::OK, "Hello from the axum-kamal quickstart!\n")
     );
-    assert!(r[2].is_health(true), "{:?}", r[2]);
+    assert_healthy_head(&r[2]);
     assert_eq!(r[3].status, 400, "{:?}", r[3]);
-    assert!(r[4].is_health(false), "{:?}", r[4]);
+    assert_healthy(&r[4]);
     assert!(!outcome.closed, "keep-alive after pipelining");
     assert_still_up(server.addr(), "pipelining").await;
 }
@@ -708,7 +680,7 @@ async fn hundred_pipelined_probes() {
     )
     .await;
     assert_eq!(outcome.responses.len(), 100, "{outcome:?}");
-    assert!(outcome.responses.iter().all(|r| r.is_health(false)));
+    assert!(outcome.responses.iter().all(|r| r.is_healthy(false)));
 }
 
 /// Request targets up to hyper's limit (65 534 bytes) are served; longer ones
@@ -719,7 +691,7 @@ async fn overlong_targets() {
     let cases = vec![
         (
             "probe with a 60 KiB query".to_owned(),
-            probe_like("GET", &format!("/up?{}", long(60 * 1024))),
+            kamal_probe_bytes("GET", &format!("/up?{}", long(60 * 1024))),
             Expect::Health,
         ),
         (
@@ -729,23 +701,23 @@ async fn overlong_targets() {
         ),
         (
             "/up + 60 KiB of slashes".to_owned(),
-            probe_like("GET", &format!("/up{}", "/".repeat(60 * 1024))),
+            kamal_probe_bytes("GET", &format!("/up{}", "/".repeat(60 * 1024))),
             Expect::NotHealth(400),
         ),
         (
             "64 KiB path".to_owned(),
-            probe_like("GET", &format!("/{}", long(64 * 1024))),
+            kamal_probe_bytes("GET", &format!("/{}", long(64 * 1024))),
             Expect::Refused(414),
         ),
         (
             "probe with a 64 KiB query".to_owned(),
-            probe_like("GET", &format!("/up?{}", long(64 * 1024))),
+            kamal_probe_bytes("GET", &format!("/up?{}", long(64 * 1024))),
             Expect::Refused(414),
         ),
         (
             // Past hyper's head buffer (~400 KiB) before the URI is checked.
             "1 MiB path".to_owned(),
-            probe_like("GET", &format!("/{}", long(1024 * 1024))),
+            kamal_probe_bytes("GET", &format!("/{}", long(1024 * 1024))),
             Expect::Refused(431),
         ),
     ];
@@ -754,14 +726,13 @@ async fn overlong_targets() {
 
 /// `n` extra headers of `size` bytes each after kamal-proxy's three.
 fn probe_with_headers(n: usize, size: usize) -> Vec<u8> {
-    let mut req = format!(
-        "GET /up HTTP/1.1\r\nHost: {CONTAINER_HOST}\r\nUser-Agent: kamal-proxy\r\nAccept-Encoding: gzip\r\n"
-    );
-    for i in 0..n {
-        req.push_str(&format!("x-h{i}: {}\r\n", "v".repeat(size)));
-    }
-    req.push_str("\r\n");
-    req.into_bytes()
+    let names: Vec<String> = (0..n).map(|i| format!("x-h{i}")).collect();
+    let value = "v".repeat(size);
+    let extra: Vec<(&str, &str)> = names
+        .iter()
+        .map(|name| (name.as_str(), value.as_str()))
+        .collect();
+    kamal_probe_bytes_with("GET", "/up", &extra)
 }
 
 /// Huge and many headers: within hyper's limits (100 headers, ~400 KiB of
@@ -865,7 +836,7 @@ async fn probe_with_a_body() {
     )
     .await;
     assert_eq!(outcome.responses.len(), 2, "{outcome:?}");
-    assert!(outcome.responses.iter().all(|r| r.is_health(false)));
+    assert!(outcome.responses.iter().all(|r| r.is_healthy(false)));
 }
 
 /// A client writing the probe one byte at a time still gets its answer.

@@ -21,7 +21,10 @@ use axum::response::Response;
 use axum::routing::get;
 use axum_kamal::Health;
 use axum_kamal_examples::{Config, app as quickstart};
-use axum_kamal_tests::{KAMAL_PROBE, RawConnection, Reply, TestServer, assert_healthy};
+use axum_kamal_tests::{
+    KAMAL_PROBE, RawConnection, Reply, TestServer, assert_healthy, assert_unavailable,
+    kamal_probe_bytes_with,
+};
 use http::StatusCode;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -251,13 +254,6 @@ async fn app_request(addr: SocketAddr) -> Reply {
         .await
 }
 
-#[track_caller]
-fn assert_unavailable(reply: &Reply) {
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{reply:?}");
-    assert_eq!(reply.text(), "Service Unavailable");
-    assert_eq!(reply.header("cache-control"), Some("no-store"));
-}
-
 #[tokio::test]
 async fn a_hanging_check_times_out_into_503_and_is_cached() {
     let server = TestServer::start(hanging_check_app()).await;
@@ -309,12 +305,10 @@ async fn failing_checks_answer_503_details_only_with_the_secret() {
     let addr = server.addr();
     assert_unavailable(&probe(addr).await);
 
-    let with = |secret: &str| {
-        format!("GET /up HTTP/1.1\r\nHost: 7c7168a662c1:3000\r\nx-health-secret: {secret}\r\n\r\n")
-    };
+    let with = |secret| kamal_probe_bytes_with("GET", "/up", &[("x-health-secret", secret)]);
     let details = RawConnection::open(addr)
         .await
-        .exchange(with("a-long-random-secret-for-tests").as_bytes())
+        .exchange(&with("a-long-random-secret-for-tests"))
         .await;
     assert_eq!(details.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
@@ -335,10 +329,7 @@ async fn failing_checks_answer_503_details_only_with_the_secret() {
         "",
         "x",
     ] {
-        let reply = RawConnection::open(addr)
-            .await
-            .exchange(with(wrong).as_bytes())
-            .await;
+        let reply = RawConnection::open(addr).await.exchange(&with(wrong)).await;
         assert_unavailable(&reply);
         assert!(!reply.text().contains("database"), "{wrong:?}: {reply:?}");
     }
@@ -386,7 +377,7 @@ async fn a_probe_storm_runs_a_slow_check_once() {
         .layer(axum_kamal::healthcheck().health(health));
     let server = TestServer::start(app).await;
     let replies = futures_join(server.addr(), 200).await;
-    assert!(replies.iter().all(|r| r.status == StatusCode::OK));
+    replies.iter().for_each(assert_healthy);
     assert_eq!(runs.load(Ordering::SeqCst), 1, "coalesced into one run");
 }
 

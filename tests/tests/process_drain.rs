@@ -13,11 +13,11 @@ use std::task::Poll;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum_kamal::{Health, ShutdownHandle};
 use axum_kamal_tests::{
-    KAMAL_PROBE, PROBE_TIMEOUT, RawConnection, Reply, assert_healthy, kamal_probe_bytes,
+    KAMAL_PROBE, PROBE_TIMEOUT, RawConnection, assert_healthy, assert_unavailable,
+    kamal_probe_bytes,
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
 use tokio::process::{ChildStdout, Command};
@@ -105,12 +105,6 @@ async fn line_starting_with(lines: &mut Lines<BufReader<ChildStdout>>, prefix: &
     tokio::time::timeout(PROBE_TIMEOUT, read)
         .await
         .unwrap_or_else(|_| panic!("no {prefix:?} line from the child"))
-}
-
-fn assert_unavailable(reply: &Reply) {
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(reply.text(), "Service Unavailable");
-    assert_eq!(reply.header("cache-control"), Some("no-store"));
 }
 
 #[tokio::test]

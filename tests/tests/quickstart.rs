@@ -6,9 +6,8 @@ use axum::Router;
 use axum::http::{Method, StatusCode};
 use axum_kamal_examples::{AllowedHosts, Config, app, app_without_healthcheck};
 use axum_kamal_tests::{
-    CONTAINER_HOST, NON_PROBE_METHODS, assert_healthy, assert_healthy_head,
-    assert_method_not_allowed, assert_unchanged, kamal_probe, ordinary_requests, request, send,
-    with_header,
+    CONTAINER_HOST, NON_PROBE_METHODS, assert_healthy, assert_method_not_allowed, assert_unchanged,
+    kamal_probe, ordinary_requests, request, send, with_header,
 };
 use tower_allowed_hosts::matcher::Matcher;
 
@@ -22,38 +21,6 @@ fn twins(config: &Config) -> (Router, Router) {
 
 fn public_config() -> Config {
     Config::from_vars(Some(PUBLIC_HOST), None)
-}
-
-#[tokio::test]
-async fn kamal_probe_is_answered_200_ok() {
-    let reply = send(&app(&public_config()), kamal_probe(Method::GET, "/up")).await;
-    assert_healthy(&reply);
-}
-
-#[tokio::test]
-async fn kamal_probe_fails_without_the_macro() {
-    let reply = send(
-        &app_without_healthcheck(&public_config()),
-        kamal_probe(Method::GET, "/up"),
-    )
-    .await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{reply:?}");
-    assert_eq!(reply.text(), format!("host {CONTAINER_HOST} not allowed\n"));
-}
-
-#[tokio::test]
-async fn head_probe_gets_the_headers_without_body() {
-    let reply = send(&app(&public_config()), kamal_probe(Method::HEAD, "/up")).await;
-    assert_healthy_head(&reply);
-}
-
-#[tokio::test]
-async fn probe_query_is_ignored() {
-    let app = app(&public_config());
-    for target in ["/up?", "/up?deploy=1", "/up?a=1&b=%2F"] {
-        assert_healthy(&send(&app, kamal_probe(Method::GET, target)).await);
-        assert_healthy_head(&send(&app, kamal_probe(Method::HEAD, target)).await);
-    }
 }
 
 #[tokio::test]

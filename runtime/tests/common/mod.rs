@@ -1,4 +1,7 @@
-//! The recording inner service the layer tests run `HealthcheckLayer` over.
+//! The recording inner service the layer tests run `HealthcheckLayer` over,
+//! and the shared probe vocabulary ([`probe`]).
+
+pub mod probe;
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -8,6 +11,8 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
+
+use probe::Reply;
 
 /// Extension inserted by the tests, to check it reaches the inner service.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,12 +29,8 @@ pub struct Seen {
 }
 
 /// Runs `req` through `layer` wrapping a recording inner service that answers
-/// `418` with body `inner`. Returns the response (body collected) and what the
-/// inner service saw.
-pub async fn run(
-    layer: HealthcheckLayer,
-    req: Request<Full<Bytes>>,
-) -> (Response<Bytes>, Vec<Seen>) {
+/// `418` with body `inner`. Returns the reply and what the inner service saw.
+pub async fn run(layer: HealthcheckLayer, req: Request<Full<Bytes>>) -> (Reply, Vec<Seen>) {
     let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let svc = ServiceBuilder::new().layer(layer).service(service_fn({
         let log = log.clone();
@@ -51,9 +52,7 @@ pub async fn run(
             }
         }
     }));
-    let res = svc.oneshot(req).await.unwrap();
-    let (parts, body) = res.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
+    let reply = Reply::collect(svc.oneshot(req).await.unwrap()).await;
     let seen = std::mem::take(&mut *log.lock().unwrap());
-    (Response::from_parts(parts, body), seen)
+    (reply, seen)
 }
