@@ -700,7 +700,7 @@ mod tests {
         }
     }
 
-    /// The README shows the table; this keeps the two in step. On failure, paste the printed table.
+    /// The README and the rustdoc show the table; this keeps them in step. On failure, paste the printed table.
     #[test]
     fn readme_shows_the_table() {
         let mut table = String::from("| layer | before the healthcheck | from |\n|---|---|---|\n");
@@ -719,11 +719,19 @@ mod tests {
             };
             table.push_str(&format!("| {layer} | {effect} | {} |\n", entry.from));
         }
-        let readme = include_str!("../../README.md");
-        assert!(
-            readme.contains(&table),
-            "README.md should contain this table:\n{table}"
-        );
+        // The README and the `#[kamal_app]` rustdoc page both show it.
+        for (name, text) in [
+            ("README.md", include_str!("../../README.md")),
+            (
+                "runtime/docs/layer-table.md",
+                include_str!("../../runtime/docs/layer-table.md"),
+            ),
+        ] {
+            assert!(
+                text.contains(&table),
+                "{name} should contain this table:\n{table}"
+            );
+        }
     }
 
     #[test]

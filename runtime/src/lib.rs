@@ -434,6 +434,10 @@ pub mod testing;
 /// The table of recognised layers and the words it guesses from are in the
 /// [README](https://github.com/axum-kamal/axum-kamal/blob/main/README.md#the-table).
 ///
+/// # The layer table
+///
+#[doc = include_str!("../docs/layer-table.md")]
+///
 /// # Limitations
 ///
 /// - Only layers written **inside** the annotated function are bypassed. A
