@@ -4,7 +4,7 @@
 //! configured in place.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Ident, Type, parse_quote};
@@ -26,9 +26,24 @@ pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
     if errors.has_errors() {
         return with_errors(item, &args, errors);
     }
-    let warnings = errors.warnings();
+    let guesses = guesses(&function.item.sig.ident, errors.warnings());
     let function = Emit::new(&args, runtime).function(function, app.places_healthcheck());
-    quote!(#function #warnings)
+    quote!(#function #guesses)
+}
+
+/// The warnings, in a function of their own beside the annotated one: an
+/// `#[allow(deprecated)]` the user puts on their function (tower-http's
+/// deprecated auth layers need one) does not silence them, and, unlike a
+/// `const _`, a function may stand in an `impl` block too.
+fn guesses(function: &Ident, warnings: TokenStream) -> Option<TokenStream> {
+    (!warnings.is_empty()).then(|| {
+        let name = format_ident!("__kamal_app_guesses_{}", function);
+        quote! {
+            #[doc(hidden)]
+            #[allow(dead_code, non_snake_case)]
+            fn #name() { #warnings }
+        }
+    })
 }
 
 /// The original item stays, so editors keep resolving it, next to the
