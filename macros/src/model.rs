@@ -51,8 +51,8 @@ pub struct Layer {
     /// Where it runs: the layer expression, or the name in `.layer(name)`
     /// for a layer bound with `let`.
     pub span: Location,
-    /// Where a layer bound with `let` was built, and the name it was bound to.
-    pub bound: Option<(Ident, Location)>,
+    /// The name a layer bound with `let` was bound to.
+    pub bound: Option<Ident>,
     /// Layers written in one `.layer(..)` argument (a `ServiceBuilder`) share a group.
     pub group: usize,
     /// Whether it came from a `ServiceBuilder` (top-to-bottom) rather than

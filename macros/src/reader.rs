@@ -275,15 +275,12 @@ impl Reader<'_> {
     fn stack(&mut self, expr: &Expr, group: usize, in_builder: bool) -> Vec<Layer> {
         if let Some(binding) = self.bound(expr) {
             // The layers now run where this `.layer(name)` puts them: point
-            // there, and remember where they were built.
+            // there, and remember the name that holds them.
             let name = ident_of(expr).map(|name| Ident::new(&name, expr.span()));
             let used = Location::of(expr);
             let rebind = |layer: &Layer| Layer {
                 span: used,
-                bound: layer
-                    .bound
-                    .clone()
-                    .or_else(|| name.clone().map(|name| (name, layer.span))),
+                bound: layer.bound.clone().or_else(|| name.clone()),
                 group,
                 in_builder: in_builder || layer.in_builder,
                 ..layer.clone()

@@ -191,7 +191,7 @@ fn blocked_message(
         ),
     };
     let bound = match &layer.bound {
-        Some((binding, _)) => format!(" (`{binding}` holds it)"),
+        Some(binding) => format!(" (`{binding}` holds it)"),
         None => String::new(),
     };
     let silence = match (layer.written.key(), certainty) {
