@@ -354,8 +354,15 @@ impl Config {
     #[cold]
     #[inline(never)]
     pub(crate) fn answer<B>(&self, route: Route, req: Request<B>) -> ProbeAnswer {
-        if let (Route::Readiness, Some(health)) = (route, self.health()) {
-            return ProbeAnswer::Checked(health.probe(&req));
+        match (route, self.health()) {
+            (Route::Readiness, Some(health)) => return ProbeAnswer::Checked(health.probe(&req)),
+            // The runtime watchdog, if on, answers liveness.
+            (Route::Liveness, Some(health)) => {
+                if let Some(res) = health.liveness(&req) {
+                    return ProbeAnswer::Checked(Box::pin(std::future::ready(res)));
+                }
+            }
+            _ => {}
         }
         tracing::debug!(
             target: "axum_kamal",

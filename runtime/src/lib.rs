@@ -458,7 +458,7 @@ pub mod testing;
 ///   the router serves.
 pub use axum_kamal_macros::kamal_app;
 
-pub use health::{Health, HealthStatus, StartupGate, StatusChange};
+pub use health::{Health, HealthStatus, StartupGate, StatusChange, Tolerance};
 pub use layer::{
     DEFAULT_PATH, HealthcheckFuture, HealthcheckLayer, HealthcheckService, healthcheck,
 };
