@@ -85,7 +85,11 @@ impl HealthState {
         let mut slot = self.lock();
         if let Some(period) = self.health.refresh {
             if !std::mem::replace(&mut slot.refreshing, true) {
-                tokio::spawn(refresh(Arc::downgrade(self), period));
+                let task = RefreshTask {
+                    state: Arc::downgrade(self),
+                    running: None,
+                };
+                tokio::spawn(refresh(task, period));
             }
         }
         if let Some(report) = &slot.last {
@@ -237,15 +241,15 @@ impl HealthState {
 }
 
 /// Runs the checks every `period` until the drain starts or the state is
-/// dropped. Holds the state only while starting a run.
-async fn refresh(state: Weak<HealthState>, period: Duration) {
-    let mut task = RefreshTask {
-        state: state.clone(),
-        running: None,
-    };
+/// dropped. Holds the state only while starting a run. `task` is an
+/// argument, not a local: it is dropped with the task even if the task never
+/// ran.
+async fn refresh(mut task: RefreshTask, period: Duration) {
     loop {
         let (id, run, shutdown) = {
-            let Some(state) = state.upgrade() else { return };
+            let Some(state) = task.state.upgrade() else {
+                return;
+            };
             if state.gate() == Some(Status::Draining) {
                 return;
             }

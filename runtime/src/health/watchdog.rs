@@ -55,15 +55,16 @@ impl HealthState {
         };
         if !self.heartbeat.started.swap(true, Ordering::AcqRel) {
             self.heartbeat.beat(Instant::now());
-            tokio::spawn(heartbeat(Arc::downgrade(self), limit));
+            tokio::spawn(heartbeat(HeartbeatTask(Arc::downgrade(self)), limit));
         }
     }
 }
 
 /// Beats every `limit / BEATS_PER_LIMIT` until the state is dropped,
-/// warning when a beat comes late.
-async fn heartbeat(state: Weak<HealthState>, limit: Duration) {
-    let _task = HeartbeatTask(state.clone());
+/// warning when a beat comes late. `task` is an argument, not a local: it is
+/// dropped with the task even if the task never ran.
+async fn heartbeat(task: HeartbeatTask, limit: Duration) {
+    let state = &task.0;
     let period = (limit / BEATS_PER_LIMIT).max(Duration::from_millis(1));
     loop {
         tokio::time::sleep(period).await;
