@@ -150,6 +150,8 @@
 //! placed yourself, they reach your app.
 #![deny(missing_docs)]
 
+#[cfg(feature = "testing")]
+mod deploy_config;
 mod health;
 mod layer;
 mod preflight;

@@ -616,14 +616,11 @@ async fn details(app: &Router) -> serde_json::Value {
 #[tokio::test(start_paused = true)]
 async fn tolerance_keeps_readiness_until_the_nth_failure_in_a_row() {
     let (down, runs) = (Arc::new(AtomicBool::new(true)), Arc::default());
-    let (health, _) = uncached(
-        Health::new()
-            .check_with(
-                "db",
-                Tolerance::fail_after(3, Duration::from_secs(60)),
-                switchable(&down, &runs, Duration::ZERO),
-            ),
-    );
+    let (health, _) = uncached(Health::new().check_with(
+        "db",
+        Tolerance::fail_after(3, Duration::from_secs(60)),
+        switchable(&down, &runs, Duration::ZERO),
+    ));
     let (app, _) = app(healthcheck().health(health));
 
     // Never passed: fails at once.
@@ -655,14 +652,11 @@ async fn tolerance_keeps_readiness_until_the_nth_failure_in_a_row() {
 async fn tolerance_ends_when_the_failing_streak_lasts_long_enough() {
     let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
     // Each run takes 1 s, as a slow ping would.
-    let (health, _) = uncached(
-        Health::new()
-            .check_with(
-                "db",
-                Tolerance::fail_after(100, Duration::from_secs(10)),
-                switchable(&down, &runs, Duration::from_secs(1)),
-            ),
-    );
+    let (health, _) = uncached(Health::new().check_with(
+        "db",
+        Tolerance::fail_after(100, Duration::from_secs(10)),
+        switchable(&down, &runs, Duration::from_secs(1)),
+    ));
     let (app, _) = app(healthcheck().health(health));
     assert_ok(&get(&app, "/up").await);
 

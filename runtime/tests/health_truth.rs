@@ -31,7 +31,9 @@ struct Dependency {
 }
 
 impl Dependency {
-    fn check(&self) -> impl Fn() -> BoxFuture<'static, Result<(), &'static str>> + Send + Sync + 'static {
+    fn check(
+        &self,
+    ) -> impl Fn() -> BoxFuture<'static, Result<(), &'static str>> + Send + Sync + 'static {
         let this = self.clone();
         move || {
             let this = this.clone();

@@ -10,15 +10,16 @@
 //!   [`assert_unavailable_head`], [`assert_not_healthcheck`]) and on "nothing
 //!   else changed" ([`assert_unchanged`]);
 //! - real third-party layers that reject the probe ([`host_validation`],
-//!   [`require_bearer`]) and a request counter ([`Counter`], [`count`]).
+//!   [`require_bearer`]) and a request counter ([`Counter`], [`count`]);
+//! - a runtime with every worker CPU-blocked ([`block_every_worker`]).
 
 use std::fmt::Debug;
 use std::future::{Ready, ready};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -401,6 +402,30 @@ macro_rules! kamal_twins {
             $($item)*
         }
     };
+}
+
+/// Blocks every one of the `workers` worker threads of the runtime behind
+/// `handle` with a busy loop for `stall`, and returns once all of them are
+/// blocked: each busy task waits at a barrier first, and a worker held at
+/// the barrier runs nothing else, so `workers` tasks past it are on
+/// `workers` threads. Call it from outside that runtime.
+///
+/// # Panics
+/// If called on one of that runtime's workers (the barrier never opens:
+/// it deadlocks instead).
+pub fn block_every_worker(handle: &tokio::runtime::Handle, workers: usize, stall: Duration) {
+    let barrier = Arc::new(Barrier::new(workers + 1));
+    for _ in 0..workers {
+        let barrier = barrier.clone();
+        handle.spawn(async move {
+            barrier.wait();
+            let start = Instant::now();
+            while start.elapsed() < stall {
+                std::hint::spin_loop();
+            }
+        });
+    }
+    barrier.wait();
 }
 
 #[cfg(test)]

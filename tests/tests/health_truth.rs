@@ -9,8 +9,8 @@
 //! least), never a speed.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -18,8 +18,8 @@ use axum::http::{Method, StatusCode};
 use axum::routing::get;
 use axum_kamal::{Health, ShutdownHandle};
 use axum_kamal_tests::{
-    KAMAL_PROBE, RawConnection, Reply, TestServer, assert_healthy, host_validation, kamal_probe,
-    kamal_probe_bytes, send,
+    KAMAL_PROBE, RawConnection, Reply, TestServer, assert_healthy, block_every_worker,
+    host_validation, kamal_probe, kamal_probe_bytes, send,
 };
 use tokio::net::{TcpListener, TcpStream};
 
@@ -46,7 +46,9 @@ fn assert_reason(reply: &Reply, reason: &str) {
 fn database(db: SocketAddr) -> Health {
     Health::new()
         .with_shutdown(ShutdownHandle::new())
-        .check("db", move || async move { TcpStream::connect(db).await.map(drop) })
+        .check("db", move || async move {
+            TcpStream::connect(db).await.map(drop)
+        })
         .cache_ttl(Duration::ZERO)
 }
 
@@ -129,26 +131,6 @@ fn a_stuck_background_refresh_stops_answering_200() {
         assert_healthy(&server.exchange(KAMAL_PROBE).await);
     });
     refresher.join().unwrap();
-}
-
-/// Blocks every one of the `workers` worker threads of the runtime behind
-/// `handle` with a busy loop for `stall`, and returns once all of them are
-/// blocked (each busy task waits at a barrier first: a worker held at the
-/// barrier runs nothing else, so `workers` tasks past it are on `workers`
-/// threads).
-fn block_every_worker(handle: &tokio::runtime::Handle, workers: usize, stall: Duration) {
-    let barrier = Arc::new(Barrier::new(workers + 1));
-    for _ in 0..workers {
-        let barrier = barrier.clone();
-        handle.spawn(async move {
-            barrier.wait();
-            let start = Instant::now();
-            while start.elapsed() < stall {
-                std::hint::spin_loop();
-            }
-        });
-    }
-    barrier.wait();
 }
 
 /// The server's runtime (2 workers) serving `health` behind the macro. The

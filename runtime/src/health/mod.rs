@@ -204,12 +204,7 @@ impl Health {
     ///     })
     ///     .check("cache", || async { Ok::<(), String>(()) }); // no tolerance
     /// ```
-    pub fn check_with<F, Fut, E>(
-        self,
-        name: impl Into<String>,
-        tolerance: Tolerance,
-        f: F,
-    ) -> Self
+    pub fn check_with<F, Fut, E>(self, name: impl Into<String>, tolerance: Tolerance, f: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
@@ -398,6 +393,12 @@ impl Health {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// The per-check timeout set by [`timeout`](Self::timeout).
+    #[cfg(feature = "testing")]
+    pub(crate) fn check_timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Sets how long a finished run's result answers later probes (default

@@ -91,7 +91,10 @@ impl Tolerance {
     /// let tolerance = axum_kamal::Tolerance::NONE.recover_after(2);
     /// ```
     pub fn recover_after(mut self, passes: u32) -> Self {
-        assert!(passes > 0, "axum-kamal: recover_after needs at least 1 pass");
+        assert!(
+            passes > 0,
+            "axum-kamal: recover_after needs at least 1 pass"
+        );
         self.passes = passes;
         self
     }

@@ -88,7 +88,11 @@ struct HeartbeatTask(Weak<HealthState>);
 impl Drop for HeartbeatTask {
     fn drop(&mut self) {
         if let Some(state) = self.0.upgrade() {
-            *state.heartbeat.beats.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            *state
+                .heartbeat
+                .beats
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = None;
             state.heartbeat.started.store(false, Ordering::Release);
         }
     }
