@@ -137,6 +137,14 @@
 //! # }
 //! ```
 //!
+//! # In your tests: a deploy config that agrees
+//!
+//! [`testing::AppSettings`](https://docs.rs/axum-kamal/latest/axum_kamal/testing/struct.AppSettings.html)
+//! (feature `testing`) reads Kamal's `config/deploy.yml` and a Kubernetes
+//! manifest's probes and fails, naming both values, where their path, port,
+//! probe timeout or startup budget disagree with the app:
+//! `AppSettings::new(3000).layer(&layer).health(&health).check_kamal(include_str!("../config/deploy.yml"))`.
+//!
 //! # What is answered
 //!
 //! `GET` or `HEAD` on exactly the configured path (default [`DEFAULT_PATH`],

@@ -9,12 +9,14 @@
 //! The server: a multi-thread runtime with 2 workers serving an app with a
 //! liveness path (`/livez`) and a `Health` without checks (`/up`), with
 //! `watchdog(200 ms)` or without. The client: a runtime of its own, on
-//! another thread. Each of `ROUNDS` (default 20) rounds, 300 ms apart:
-//! every worker is blocked by a busy loop for 1 s, and 100 ms into the stall
-//! kamal-proxy's probe headers on `/livez`, then on `/up`, each on a fresh
-//! connection, are written; the latency is from writing the probe to the
-//! parsed answer. Then, without a stall, `ROUNDS` probes of each path give
-//! the idle latency. Prints medians and the answers' status codes.
+//! another thread. Both servers run side by side and take turns. Each of
+//! `ROUNDS` (default 20) rounds, per server: every worker is blocked by a
+//! busy loop for 1 s, and 100 ms into the stall kamal-proxy's probe headers
+//! on `/livez` and on `/up`, each on a fresh connection, are written at
+//! once; the latency is from writing the probe to the parsed answer. Then,
+//! without a stall, 5 × `ROUNDS` probes of each path per server, 20 ms
+//! apart, give the idle latency. Prints medians, their ratio (with / without)
+//! and the answers' status codes.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -73,39 +75,59 @@ async fn probe(server: &TestServer, path: &str) -> (Duration, u16) {
     (start.elapsed(), reply.status.as_u16())
 }
 
-/// `(livez, up)` probes during stalls, then `(livez, up)` probes idle.
-fn measure(watchdog: bool, rounds: usize) -> [(Probes, Probes); 2] {
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+/// A server runtime with [`WORKERS`] workers serving [`app`]`(watchdog)`.
+fn serve(watchdog: bool) -> (Runtime, TestServer) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKERS)
         .enable_all()
         .build()
         .unwrap();
-    let server = server_runtime.block_on(TestServer::start(app(watchdog)));
+    let server = runtime.block_on(TestServer::start(app(watchdog)));
+    (runtime, server)
+}
+
+/// The `/livez` and `/up` probes of one server.
+#[derive(Default)]
+struct Paths {
+    livez: Probes,
+    up: Probes,
+}
+
+impl Paths {
+    async fn probe_both(&mut self, server: &TestServer) {
+        let (livez, up) = tokio::join!(probe(server, "/livez"), probe(server, "/up"));
+        self.livez.add(livez.0, livez.1);
+        self.up.add(up.0, up.1);
+    }
+}
+
+/// Per server (without, then with the watchdog): probes during stalls, then
+/// idle. The servers take turns, so both see the same machine.
+fn measure(rounds: usize) -> [(Paths, Paths); 2] {
+    let servers = [serve(false), serve(true)];
     let client = Runtime::new().unwrap();
     client.block_on(async {
-        // Starts the watchdog's heartbeat, if any.
-        probe(&server, "/livez").await;
-        let (mut stalled, mut idle) = (
-            (Probes::default(), Probes::default()),
-            (Probes::default(), Probes::default()),
-        );
-        for _ in 0..rounds {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            block_every_worker(server_runtime.handle(), WORKERS, STALL);
-            tokio::time::sleep(PROBE_INTO_STALL).await;
-            let (livez, up) = tokio::join!(probe(&server, "/livez"), probe(&server, "/up"));
-            stalled.0.add(livez.0, livez.1);
-            stalled.1.add(up.0, up.1);
+        let mut results: [(Paths, Paths); 2] = Default::default();
+        for (_, server) in &servers {
+            // Starts the watchdog's heartbeat, if any.
+            probe(server, "/livez").await;
         }
-        tokio::time::sleep(STALL).await;
         for _ in 0..rounds {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let (latency, status) = probe(&server, "/livez").await;
-            idle.0.add(latency, status);
-            let (latency, status) = probe(&server, "/up").await;
-            idle.1.add(latency, status);
+            for ((runtime, server), (stalled, _)) in servers.iter().zip(&mut results) {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                block_every_worker(runtime.handle(), WORKERS, STALL);
+                tokio::time::sleep(PROBE_INTO_STALL).await;
+                stalled.probe_both(server).await;
+                tokio::time::sleep(STALL).await;
+            }
         }
-        [stalled, idle]
+        for _ in 0..rounds * 5 {
+            for ((_, server), (_, idle)) in servers.iter().zip(&mut results) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                idle.probe_both(server).await;
+            }
+        }
+        results
     })
 }
 
@@ -118,13 +140,19 @@ fn main() {
         "{WORKERS} workers busy-blocked for {STALL:?}, probes {PROBE_INTO_STALL:?} into the \
          stall, {rounds} rounds; watchdog limit {LIMIT:?}"
     );
-    let [mut off_stalled, mut off_idle] = measure(false, rounds);
-    let [mut on_stalled, mut on_idle] = measure(true, rounds);
+    let [
+        (mut off_stalled, mut off_idle),
+        (mut on_stalled, mut on_idle),
+    ] = measure(rounds);
     let rows = [
-        ("stalled /livez", &mut off_stalled.0, &mut on_stalled.0),
-        ("stalled /up", &mut off_stalled.1, &mut on_stalled.1),
-        ("idle /livez", &mut off_idle.0, &mut on_idle.0),
-        ("idle /up", &mut off_idle.1, &mut on_idle.1),
+        (
+            "stalled /livez",
+            &mut off_stalled.livez,
+            &mut on_stalled.livez,
+        ),
+        ("stalled /up", &mut off_stalled.up, &mut on_stalled.up),
+        ("idle /livez", &mut off_idle.livez, &mut on_idle.livez),
+        ("idle /up", &mut off_idle.up, &mut on_idle.up),
     ];
     for (name, off, on) in rows {
         let (off_median, on_median) = (off.median(), on.median());

@@ -161,8 +161,8 @@ impl HealthState {
                 .zip(results)
                 .zip(&mut slot.streaks)
                 .map(|((check, result), streak)| {
-                    let verdict =
-                        streak.update(check.tolerance, check.optional, result.error.is_some(), now);
+                    let passed = result.error.is_none();
+                    let verdict = streak.update(check.tolerance, check.optional, !passed, now);
                     let error = result.error.or(verdict.recovering);
                     if streak.status != Some(verdict.status) {
                         changes.push((
@@ -177,11 +177,7 @@ impl HealthState {
                         ));
                     }
                     #[cfg(feature = "metrics")]
-                    super::metrics::check_ran(
-                        &check.name,
-                        verdict.status == Status::Pass,
-                        result.duration,
-                    );
+                    super::metrics::check_ran(&check.name, passed, result.duration);
                     Outcome {
                         name: Arc::clone(&check.name),
                         optional: check.optional,
