@@ -11,7 +11,9 @@ use axum::{Router, body::Body};
 use axum_kamal::{Health, ShutdownHandle, Tolerance, healthcheck};
 use futures_util::future::BoxFuture;
 use http::{Method, Request, StatusCode};
-use probe::{Reply, assert_healthy, assert_unavailable, kamal_probe, with_header};
+use probe::{
+    Reply, assert_healthy, assert_unavailable, assert_unavailable_because, kamal_probe, with_header,
+};
 use tokio::time::sleep;
 use tower::ServiceExt;
 
@@ -72,16 +74,6 @@ async fn details(app: &Router) -> serde_json::Value {
     serde_json::from_slice(&reply.body).expect("JSON details")
 }
 
-/// The `503` whose public body is `reason`.
-#[track_caller]
-fn assert_reason(reply: &Reply, reason: &str) {
-    assert_eq!(
-        reply.plain_answer_mismatch(StatusCode::SERVICE_UNAVAILABLE, reason, false),
-        None,
-        "{reply:?}"
-    );
-}
-
 fn db_output(details: &serde_json::Value) -> &serde_json::Value {
     &details["checks"]["db:responseTime"][0]["output"]
 }
@@ -119,18 +111,18 @@ async fn a_recovery_threshold_needs_that_many_passes_in_a_row() {
     assert_healthy(&up(&app).await);
 
     db.set_down(true);
-    assert_reason(&up(&app).await, "failing: db");
+    assert_unavailable_because(&up(&app).await, "failing: db");
     db.set_down(false);
-    assert_reason(&up(&app).await, "failing: db");
+    assert_unavailable_because(&up(&app).await, "failing: db");
     let v = details(&app).await; // the 2nd pass
     assert_eq!(v["status"], "fail");
     assert_eq!(*db_output(&v), "recovering: 2 of 3 passes");
     // A failure while recovering starts the count again.
     db.set_down(true);
-    assert_reason(&up(&app).await, "failing: db");
+    assert_unavailable_because(&up(&app).await, "failing: db");
     db.set_down(false);
-    assert_reason(&up(&app).await, "failing: db");
-    assert_reason(&up(&app).await, "failing: db");
+    assert_unavailable_because(&up(&app).await, "failing: db");
+    assert_unavailable_because(&up(&app).await, "failing: db");
     assert_healthy(&up(&app).await);
     assert_healthy(&up(&app).await);
 }
@@ -149,19 +141,19 @@ async fn the_public_reason_names_classes_and_checks_never_errors() {
 
     db.set_down(true);
     let reply = up(&app).await;
-    assert_reason(&reply, "failing: db");
+    assert_unavailable_because(&reply, "failing: db");
     assert!(!reply.text().contains("refused"), "no error text");
 
     // Every failing check timed out: `timeout`.
     db.set_down(false);
     db.delay_ms.store(5_000, SeqCst);
     cache.delay_ms.store(5_000, SeqCst);
-    assert_reason(&up(&app).await, "timeout: db, cache");
+    assert_unavailable_because(&up(&app).await, "timeout: db, cache");
 
     // One timed out, one errored: `failing`, both named.
     cache.delay_ms.store(0, SeqCst);
     cache.set_down(true);
-    assert_reason(&up(&app).await, "failing: db, cache");
+    assert_unavailable_because(&up(&app).await, "failing: db, cache");
 }
 
 #[tokio::test(start_paused = true)]
@@ -182,11 +174,11 @@ async fn the_public_reason_of_the_gates() {
         .with_shutdown(shutdown.clone())
         .public_reason();
     let app = Router::new().layer(healthcheck().health(health));
-    assert_reason(&up(&app).await, "starting");
+    assert_unavailable_because(&up(&app).await, "starting");
     started.open();
     assert_healthy(&up(&app).await);
     shutdown.trigger();
-    assert_reason(&up(&app).await, "draining");
+    assert_unavailable_because(&up(&app).await, "draining");
 }
 
 /// A current-thread runtime with paused time, as `#[tokio::test]` builds.
@@ -219,7 +211,7 @@ fn a_refresh_cancelled_mid_run_counts_as_failing_and_restarts() {
 
     paused_runtime().block_on(async {
         let reply = up(&app).await;
-        assert_reason(&reply, "timeout: db");
+        assert_unavailable_because(&reply, "timeout: db");
         let v = details(&app).await;
         assert_eq!(v["status"], "fail");
         assert_eq!(*db_output(&v), "cancelled mid-run");
@@ -251,7 +243,7 @@ fn a_background_result_too_old_counts_as_failing() {
     // Older than 3 × 20 ms + 20 ms.
     std::thread::sleep(Duration::from_millis(200));
     runtime().block_on(async {
-        assert_reason(&up(&app).await, "timeout");
+        assert_unavailable_because(&up(&app).await, "timeout");
         let output = details(&app).await["output"].clone();
         assert!(
             output

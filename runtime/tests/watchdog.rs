@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use axum::{Router, body::Body};
 use axum_kamal::{Health, ShutdownHandle, healthcheck};
-use http::{Method, Request, StatusCode};
-use probe::{Reply, assert_healthy, assert_healthy_head, kamal_probe};
+use http::{Method, Request};
+use probe::{
+    Reply, assert_healthy, assert_healthy_head, assert_unavailable, assert_unavailable_because,
+    assert_unavailable_head, kamal_probe,
+};
 use tokio::time::{advance, sleep};
 use tower::ServiceExt;
 
@@ -31,15 +34,6 @@ async fn livez(app: &Router) -> Reply {
     probe(app, Method::GET, "/livez").await
 }
 
-#[track_caller]
-fn assert_503(reply: &Reply, body: &str) {
-    assert_eq!(
-        reply.plain_answer_mismatch(StatusCode::SERVICE_UNAVAILABLE, body, false),
-        None,
-        "{reply:?}"
-    );
-}
-
 // `advance` moves the clock without running any task until it yields: the
 // runtime did not run the heartbeat for that long, as when every worker is
 // blocked.
@@ -54,12 +48,8 @@ async fn liveness_fails_after_the_runtime_stalled_longer_than_the_limit() {
     }
 
     advance(LIMIT * 3).await;
-    assert_503(&livez(&app).await, "Service Unavailable");
-    let head = probe(&app, Method::HEAD, "/livez").await;
-    assert_eq!(
-        head.plain_answer_mismatch(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable", true),
-        None
-    );
+    assert_unavailable(&livez(&app).await);
+    assert_unavailable_head(&probe(&app, Method::HEAD, "/livez").await);
     // Readiness is not the watchdog's.
     assert_healthy(&probe(&app, Method::GET, "/up").await);
 
@@ -85,7 +75,7 @@ async fn the_public_reason_of_a_stall_is_timeout_watchdog() {
     let app = app(Health::new().watchdog(LIMIT).public_reason());
     assert_healthy(&livez(&app).await);
     advance(LIMIT * 2).await;
-    assert_503(&livez(&app).await, "timeout: watchdog");
+    assert_unavailable_because(&livez(&app).await, "timeout: watchdog");
 }
 
 #[tokio::test(start_paused = true)]

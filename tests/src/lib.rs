@@ -46,8 +46,8 @@ use tower_http::validate_request::ValidateRequestHeaderLayer;
 mod probe;
 pub use probe::{
     CONTAINER_HOST, KAMAL_PROBE, Reply, assert_healthy, assert_healthy_head,
-    assert_not_healthcheck, assert_unavailable, assert_unavailable_head, kamal_probe,
-    kamal_probe_bytes, kamal_probe_bytes_with, with_header,
+    assert_not_healthcheck, assert_unavailable, assert_unavailable_because,
+    assert_unavailable_head, kamal_probe, kamal_probe_bytes, kamal_probe_bytes_with, with_header,
 };
 
 /// How long kamal-proxy waits for an answer; exchanges here give up after it.

@@ -14,12 +14,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::routing::get;
 use axum_kamal::{Health, ShutdownHandle};
 use axum_kamal_tests::{
-    KAMAL_PROBE, RawConnection, Reply, TestServer, assert_healthy, block_every_worker,
-    host_validation, kamal_probe, kamal_probe_bytes, send,
+    KAMAL_PROBE, RawConnection, Reply, TestServer, assert_healthy, assert_unavailable,
+    assert_unavailable_because, block_every_worker, host_validation, kamal_probe,
+    kamal_probe_bytes, send,
 };
 use tokio::net::{TcpListener, TcpStream};
 
@@ -30,16 +31,6 @@ fn guarded_app(health: Health) -> Router {
     Router::new()
         .route("/", get(|| async { "home" }))
         .layer(host_validation(PUBLIC_HOST))
-}
-
-/// The `503` whose public body is `reason`.
-#[track_caller]
-fn assert_reason(reply: &Reply, reason: &str) {
-    assert_eq!(
-        reply.plain_answer_mismatch(StatusCode::SERVICE_UNAVAILABLE, reason, false),
-        None,
-        "{reply:?}"
-    );
 }
 
 /// Ready while `db` accepts TCP connections.
@@ -61,7 +52,7 @@ async fn the_public_reason_names_the_failing_check_to_kamal_proxy() {
 
     drop(db); // the database goes away: connection refused
     let reply = server.exchange(KAMAL_PROBE).await;
-    assert_reason(&reply, "failing: db");
+    assert_unavailable_because(&reply, "failing: db");
     assert!(!reply.text().contains("refused"), "never the error text");
 }
 
@@ -71,7 +62,7 @@ async fn without_the_opt_in_the_503_body_says_nothing() {
     let db_addr = db.local_addr().unwrap();
     drop(db);
     let server = TestServer::start(guarded_app(database(db_addr))).await;
-    assert_reason(&server.exchange(KAMAL_PROBE).await, "Service Unavailable");
+    assert_unavailable(&server.exchange(KAMAL_PROBE).await);
 }
 
 // A check that blocks its thread cannot be timed out: its run, on the
@@ -124,7 +115,7 @@ fn a_stuck_background_refresh_stops_answering_200() {
         // The next run starts within 50 ms and blocks for 1.5 s: from 250 ms
         // on at the latest, the last result is older than 3 × 50 + 50 ms.
         tokio::time::sleep(Duration::from_millis(700)).await;
-        assert_reason(&server.exchange(KAMAL_PROBE).await, "timeout");
+        assert_unavailable_because(&server.exchange(KAMAL_PROBE).await, "timeout");
 
         stuck.store(false, Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -180,7 +171,7 @@ fn the_watchdog_fails_liveness_after_every_worker_was_blocked() {
         .public_reason();
     let (server_runtime, server) = serve(health);
     let (reply, latency) = livez_during_a_stall(&server_runtime, &server);
-    assert_reason(&reply, "timeout: watchdog");
+    assert_unavailable_because(&reply, "timeout: watchdog");
     // Answered only once a worker was free again: nothing runs in a stall.
     assert!(latency >= Duration::from_millis(500), "{latency:?}");
 
