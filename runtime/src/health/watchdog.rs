@@ -53,7 +53,9 @@ impl HealthState {
         let Some(limit) = self.health.watchdog else {
             return;
         };
-        if !self.heartbeat.started.swap(true, Ordering::AcqRel) {
+        // Every probe asks: a load, no write, once started.
+        let started = &self.heartbeat.started;
+        if !started.load(Ordering::Acquire) && !started.swap(true, Ordering::AcqRel) {
             self.heartbeat.beat(Instant::now());
             tokio::spawn(heartbeat(HeartbeatTask(Arc::downgrade(self)), limit));
         }
