@@ -88,7 +88,15 @@ impl HealthState {
         let limit = self.health.watchdog?;
         self.start_watchdog();
         let probe = self.probe_kind(req);
-        if !self.heartbeat.is_late(limit, Instant::now()) {
+        let late = self.heartbeat.is_late(limit, Instant::now());
+        tracing::debug!(
+            target: "axum_kamal",
+            probe = "Liveness",
+            late,
+            head = probe.head,
+            "healthcheck probe answered"
+        );
+        if !late {
             return Some(plain_text(StatusCode::OK, probe.head));
         }
         let body = if self.health.public_reason {
