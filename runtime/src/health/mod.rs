@@ -326,12 +326,16 @@ impl Health {
         self
     }
 
-    /// Gives the class of a `503` in its body, for the deploy's own output
-    /// (kamal-proxy and the kubelet log the body of a failed probe):
+    /// Gives the class of a `503` in its body, for whoever reads the answer
+    /// (`curl`, the output of a Docker `HEALTHCHECK` command, which
+    /// `docker inspect` keeps; kamal-proxy reads the body and discards it,
+    /// basecamp/kamal#1917 asks for it in the deploy's output):
     /// `starting`, `draining`, `timeout: db` (every failing required check
     /// gave no result in time, or `timeout` alone for a
     /// [stale](Self::refresh_every) background result), or
-    /// `failing: db, cache`. Check names at most, never their errors: those
+    /// `failing: db, cache`; on the liveness path, a late
+    /// [watchdog](Self::watchdog) gives `timeout: watchdog`. Check names at
+    /// most, never their errors: those
     /// stay in the logs and the [details](Self::details_secret). Off by
     /// default (body `Service Unavailable`): check names tell a stranger
     /// what the app depends on.
