@@ -208,7 +208,10 @@ impl AppSettings {
     /// `httpGet` probe.
     ///
     /// ```
-    /// let app = axum_kamal::testing::AppSettings::new(3000);
+    /// use std::time::Duration;
+    ///
+    /// let health = axum_kamal::Health::new().timeout(Duration::from_secs(2));
+    /// let app = axum_kamal::testing::AppSettings::new(3000).health(&health);
     /// let error = app
     ///     .check_kubernetes(
     ///         "kind: Pod

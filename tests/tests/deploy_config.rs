@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use axum_kamal::healthcheck;
 use axum_kamal::testing::{AppSettings, DeployConfigError, Disagreement};
+use axum_kamal::{Health, healthcheck};
 use axum_kamal_examples::{Config, LIVENESS_PATH, readiness};
 use yaml_rust2::YamlLoader;
 
@@ -41,13 +41,18 @@ fn edited(text: &str, from: &str, to: &str) -> String {
 }
 
 fn disagreements(result: Result<(), DeployConfigError>) -> Vec<String> {
+    found(result).iter().map(Disagreement::to_string).collect()
+}
+
+fn found(result: Result<(), DeployConfigError>) -> Vec<Disagreement> {
     match result {
-        Err(DeployConfigError::Disagree(found)) => {
-            found.iter().map(Disagreement::to_string).collect()
-        }
+        Err(DeployConfigError::Disagree(found)) => found,
         other => panic!("expected disagreements, got {other:?}"),
     }
 }
+
+/// How a disagreement about a probe timeout names the app's check timeout.
+const CHECKS_MAY_TAKE: &str = "but the app's checks may take ";
 
 #[test]
 fn the_examples_agree_with_the_quickstart() {
@@ -59,16 +64,24 @@ fn the_examples_agree_with_the_quickstart() {
 #[test]
 fn kamal_path_port_timeout_and_budget_drift_are_named() {
     let wrong = edited(DEPLOY_YML, "path: /up", "path: /health");
-    let wrong = edited(&wrong, "timeout: 5", "timeout: 2");
+    // Shorter than any check timeout the quickstart has had.
+    let wrong = edited(&wrong, "timeout: 5", "timeout: 0.5");
     let wrong = edited(&wrong, "deploy_timeout: 30", "deploy_timeout: 3");
+    let found = found(quickstart().check_kamal(&wrong));
+    let shown: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 3, "{shown:#?}");
     assert_eq!(
-        disagreements(quickstart().check_kamal(&wrong)),
-        [
-            "proxy.healthcheck.path is /health, but the app answers readiness on /up",
-            "proxy.healthcheck.timeout is 2s, but the app's checks may take 2s: the probe must \
-             wait longer",
-            "deploy_timeout is 3s, but the app starts in up to 3s, plus one probe interval of 1s",
-        ]
+        shown[0],
+        "proxy.healthcheck.path is /health, but the app answers readiness on /up"
+    );
+    assert_eq!(
+        (found[1].setting.as_str(), found[1].config.as_str()),
+        ("proxy.healthcheck.timeout", "500ms")
+    );
+    assert!(shown[1].contains(CHECKS_MAY_TAKE), "{}", shown[1]);
+    assert_eq!(
+        shown[2],
+        "deploy_timeout is 3s, but the app starts in up to 3s, plus one probe interval of 1s"
     );
 }
 
@@ -83,8 +96,7 @@ fn kamal_defaults_apply_to_unset_keys() {
     // Nothing set: /up, 80, 5 s, 30 s.
     AppSettings::new(80).check_kamal("service: x\n").unwrap();
     // The default 5 s probe timeout is too short for 5 s checks.
-    let slow =
-        AppSettings::new(80).health(&axum_kamal::Health::new().timeout(Duration::from_secs(5)));
+    let slow = AppSettings::new(80).health(&Health::new().timeout(Duration::from_secs(5)));
     assert_eq!(
         disagreements(slow.check_kamal("")),
         [
@@ -122,7 +134,11 @@ fn kubernetes_path_port_timeout_scheme_and_budget_drift_are_named() {
         "            - name: http\n              containerPort: 3000",
         "            - name: http\n              containerPort: 8080",
     );
-    let wrong = edited(&wrong, "path: /livez", "path: /up");
+    let wrong = edited(
+        &wrong,
+        "livenessProbe:\n            httpGet:\n              path: /livez",
+        "livenessProbe:\n            httpGet:\n              path: /up",
+    );
     let wrong = edited(&wrong, "failureThreshold: 30", "failureThreshold: 2");
     let wrong = edited(
         &wrong,
@@ -147,26 +163,56 @@ fn kubernetes_path_port_timeout_scheme_and_budget_drift_are_named() {
     assert_eq!(found.len(), 6, "{found:#?}");
 }
 
+/// A Deployment whose one container has `probe` (YAML lines, as under the
+/// probe's key) as its readiness probe.
+fn deployment(probe: &str) -> String {
+    let probe: String = probe
+        .lines()
+        .map(|line| format!("            {line}\n"))
+        .collect();
+    format!(
+        "kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          ports:
+            - name: http
+              containerPort: 3000
+          readinessProbe:
+{probe}"
+    )
+}
+
 #[test]
 fn kubernetes_defaults_apply_to_unset_keys() {
-    // Without timeoutSeconds the kubelet waits 1 s: less than the checks.
-    let wrong = edited(
-        MANIFEST,
-        "            periodSeconds: 5\n            timeoutSeconds: 5\n",
-        "            periodSeconds: 5\n",
-    );
+    // Without timeoutSeconds the kubelet waits 1 s: not longer than 1 s checks.
+    let app = AppSettings::new(3000).health(&Health::new().timeout(Duration::from_secs(1)));
+    let manifest = deployment("httpGet:\n  path: /up\n  port: http");
     assert_eq!(
-        disagreements(quickstart().check_kubernetes(&wrong)),
+        disagreements(app.check_kubernetes(&manifest)),
         [
             "app.readinessProbe.timeoutSeconds is 1s (the default), but the app's checks may take \
-          2s: the probe must wait longer"
+          1s: the probe must wait longer"
         ]
     );
-    // A port name that no container port has.
+    let given = deployment("httpGet:\n  path: /up\n  port: http\ntimeoutSeconds: 2");
+    app.check_kubernetes(&given).unwrap();
+    // No path: the kubelet probes `/`.
+    let rootless = deployment("httpGet:\n  port: 3000\ntimeoutSeconds: 2");
+    assert_eq!(
+        disagreements(app.check_kubernetes(&rootless)),
+        ["app.readinessProbe.httpGet.path is /, but the app answers readiness on /up"]
+    );
+}
+
+#[test]
+fn a_port_name_no_container_port_has() {
     let wrong = edited(
         MANIFEST,
-        "path: /livez\n              port: http",
-        "path: /livez\n              port: web",
+        "path: /livez\n              port: http\n            periodSeconds: 10",
+        "path: /livez\n              port: web\n            periodSeconds: 10",
     );
     assert_eq!(
         disagreements(quickstart().check_kubernetes(&wrong)),
@@ -182,13 +228,10 @@ fn a_liveness_probe_needs_a_liveness_path() {
     let no_liveness = AppSettings::new(3000)
         .health(&readiness(&Config::from_vars(None, None)))
         .startup(Duration::from_secs(3));
-    assert_eq!(
-        disagreements(no_liveness.check_kubernetes(MANIFEST)),
-        [
-            "app.livenessProbe.httpGet.path is /livez, but the app has no liveness path (readiness \
-          on /up runs the checks)"
-        ]
-    );
+    let found = disagreements(no_liveness.check_kubernetes(MANIFEST));
+    let expected = "app.livenessProbe.httpGet.path is /livez, but the app has no liveness path \
+                    (readiness on /up runs the checks)";
+    assert!(found.iter().any(|f| f == expected), "{found:#?}");
 }
 
 #[test]
