@@ -41,9 +41,9 @@
 //! }
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! # use tower::ServiceExt;
-//! # let probe = http::Request::get("/up").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
+//! # let probe = axum::http::Request::get("/up").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
 //! # assert_eq!(app().oneshot(probe).await.unwrap().status(), StatusCode::OK);
-//! # let other = http::Request::get("/").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
+//! # let other = axum::http::Request::get("/").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
 //! # assert_eq!(app().oneshot(other).await.unwrap().status(), StatusCode::FORBIDDEN);
 //! # });
 //! ```
@@ -95,7 +95,7 @@
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use axum::{Router, body::Body, routing::get};
-//! use http::{Request, StatusCode};
+//! use axum::http::{Request, StatusCode};
 //! use tower::{ServiceBuilder, ServiceExt};
 //! use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 //!
@@ -143,11 +143,39 @@
 //! `/up`), query ignored, is answered with [`health_response`]:
 //! `200 OK`, `content-type: text/plain; charset=utf-8`,
 //! `cache-control: no-store`, `content-length: 2`, body `OK` (empty for
-//! `HEAD`). Every other path reaches your app unchanged, at zero cost. With
+//! `HEAD`). Every other request reaches your app unchanged: with
+//! `#[kamal_app]` it never meets the health routes (the same instructions as
+//! without the macro); with [`healthcheck()`] placed by hand it costs one
+//! method and one path comparison. With
 //! `#[kamal_app]` (or [`HealthcheckLayer::add_to`]), other methods at the
 //! health path get axum's `405 Method Not Allowed` with `Allow: GET,HEAD`,
 //! unless your router has its own route there for them; with the layer
 //! placed yourself, they reach your app.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `testing` | off | [`testing`]: kamal-proxy's, the kubelet's, an AWS ALB's and Docker's `curl -f` probes, in process or over TCP, for your tests (adds tokio's `net` and `io-util`) |
+//! | `metrics` | off | check status, duration and status changes through the [`metrics`](https://docs.rs/metrics) facade (see [`Health`]) |
+//!
+//! ```toml
+//! [dependencies]
+//! axum-kamal = "0.1"
+//!
+//! [dev-dependencies]
+//! axum-kamal = { version = "0.1", features = ["testing"] }
+//! ```
+//!
+//! # Minimum supported Rust
+//!
+//! Rust 1.85 (edition 2024). CI builds and tests both crates with Rust 1.85,
+//! with the current stable, and with their dependencies at the lowest
+//! versions their `Cargo.toml` files declare.
+//!
+//! # Compared with other health libraries
+//!
+#![doc = include_str!("../docs/health-comparison.md")]
 #![deny(missing_docs)]
 
 mod health;
@@ -431,8 +459,7 @@ pub mod testing;
 /// }
 /// ```
 ///
-/// The table of recognised layers and the words it guesses from are in the
-/// [README](https://github.com/axum-kamal/axum-kamal/blob/main/README.md#the-table).
+/// The layers it recognises are in [the layer table](#the-layer-table) below.
 ///
 /// # The layer table
 ///
