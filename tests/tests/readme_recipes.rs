@@ -23,7 +23,9 @@ fn app(health: Health) -> Router {
 
 /// The readiness `main` would give: a database at `addr`.
 fn readiness(addr: SocketAddr) -> Health {
-    Health::new().check("db", move || async move { TcpStream::connect(addr).await.map(drop) })
+    Health::new().check("db", move || async move {
+        TcpStream::connect(addr).await.map(drop)
+    })
 }
 
 /// An address nothing listens on: what a test machine without the database sees.
@@ -43,16 +45,27 @@ fn prober() -> Prober {
 async fn a_check_on_an_absent_service_is_reported_as_not_ready() {
     let db = absent_service().await;
     let in_process = prober().probe_service(app(readiness(db))).await;
-    assert_eq!(in_process.failure(), Some(&ProbeFailure::NotReady), "{in_process}");
+    assert_eq!(
+        in_process.failure(),
+        Some(&ProbeFailure::NotReady),
+        "{in_process}"
+    );
 
     let server = TestServer::start(app(readiness(db))).await;
     let over_tcp = prober().probe_addr(server.addr()).await;
-    assert_eq!(over_tcp.failure(), Some(&ProbeFailure::NotReady), "{over_tcp}");
+    assert_eq!(
+        over_tcp.failure(),
+        Some(&ProbeFailure::NotReady),
+        "{over_tcp}"
+    );
 }
 
 #[tokio::test]
 async fn the_same_app_with_a_health_the_test_can_satisfy_deploys() {
-    prober().probe_service(app(Health::new())).await.assert_healthy();
+    prober()
+        .probe_service(app(Health::new()))
+        .await
+        .assert_healthy();
 
     let server = TestServer::start(app(Health::new())).await;
     prober().probe_addr(server.addr()).await.assert_healthy();
