@@ -16,6 +16,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::health::{Health, HealthState};
+use crate::probe::{InProcessProbe, Reached};
 use crate::response::healthy;
 use axum::body::Body;
 
@@ -334,63 +335,100 @@ impl Config {
     /// Which probe, if any, `req` is: for every other request, the common
     /// case, a method and a path comparison.
     #[inline]
-    pub(crate) fn route<B>(&self, req: &Request<B>) -> Option<Route> {
+    pub(crate) fn health_path<B>(&self, req: &Request<B>) -> Option<HealthPath> {
         if !matches!(*req.method(), Method::GET | Method::HEAD) {
             return None;
         }
         let path = req.uri().path();
         if path == self.path() {
-            Some(Route::Readiness)
+            Some(HealthPath::Readiness)
         } else if self.liveness() == Some(path) {
-            Some(Route::Liveness)
+            Some(HealthPath::Liveness)
         } else {
             None
         }
     }
 
-    /// The answer to `req`, a probe, which it consumes. Kept out of line:
+    /// The response to `req`, a probe, which it consumes. Kept out of line:
     /// probes are rare next to the requests that only pay for
-    /// [`route`](Self::route).
+    /// [`health_path`](Self::health_path).
     #[cold]
     #[inline(never)]
-    pub(crate) fn answer<B>(&self, route: Route, req: Request<B>) -> ProbeAnswer {
-        if let (Route::Readiness, Some(health)) = (route, self.health()) {
-            return ProbeAnswer::Checked(health.probe(&req));
+    pub(crate) fn respond<B>(&self, path: HealthPath, req: Request<B>) -> ProbeResponse {
+        let health = match path {
+            HealthPath::Readiness => self.health(),
+            HealthPath::Liveness => None,
+        };
+        if let Some(probe) = req.extensions().get::<InProcessProbe>() {
+            if let Some(response) = in_process(probe, health, &req) {
+                return ProbeResponse::Checked(Box::pin(std::future::ready(response)));
+            }
+        }
+        if let Some(health) = health {
+            return ProbeResponse::Checked(health.probe(&req));
         }
         tracing::debug!(
             target: "axum_kamal",
-            probe = ?route,
+            probe = ?path,
             method = %req.method(),
             "healthcheck probe answered"
         );
-        ProbeAnswer::Healthy {
+        ProbeResponse::Healthy {
             head: req.method() == Method::HEAD,
         }
     }
 }
 
+/// An in-process probe (preflight or prober) at the healthcheck: notes that
+/// it was reached, with its checks' timeout, and for the preflight answers
+/// at once without running the checks (`None`: answer as usual).
+fn in_process<B>(
+    probe: &InProcessProbe,
+    health: Option<&Arc<HealthState>>,
+    req: &Request<B>,
+) -> Option<Response<Bytes>> {
+    let check_timeout = health.and_then(|health| health.check_timeout());
+    if !probe.skip_checks {
+        probe.note(Reached {
+            status: None,
+            check_timeout,
+        });
+        return None;
+    }
+    let response = match health {
+        Some(health) => health.respond_unchecked(req),
+        None => healthy(req.method() == Method::HEAD),
+    };
+    probe.note(Reached {
+        status: Some(response.status()),
+        check_timeout,
+    });
+    Some(response)
+}
+
+/// Which of a healthcheck's paths a probe asks for.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Route {
+pub(crate) enum HealthPath {
     Readiness,
     Liveness,
 }
 
-/// How a probe is answered: the part of [`HealthcheckFuture`] that is not
-/// the inner service's, and the whole answer of the health routes.
-pub(crate) enum ProbeAnswer {
+/// The response to a probe: the part of [`HealthcheckFuture`] that is not
+/// the inner service's, and the whole response of the health routes.
+pub(crate) enum ProbeResponse {
     /// The plain `200 OK`, built when polled, without a body for `HEAD`.
     Healthy { head: bool },
     /// A run of the [`Health`] checks, or their cached or draining answer.
     Checked(BoxFuture<'static, Response<Bytes>>),
 }
 
-impl ProbeAnswer {
+impl ProbeResponse {
     /// The response: `Healthy` is ready on every poll; `Checked` must not be
     /// polled once it has answered.
     pub(crate) fn poll<B: From<Bytes>>(&mut self, cx: &mut Context<'_>) -> Poll<Response<B>> {
         match self {
-            ProbeAnswer::Healthy { head } => Poll::Ready(healthy(*head)),
-            ProbeAnswer::Checked(fut) => fut.as_mut().poll(cx).map(|res| res.map(B::from)),
+            ProbeResponse::Healthy { head } => Poll::Ready(healthy(*head)),
+            ProbeResponse::Checked(fut) => fut.as_mut().poll(cx).map(|res| res.map(B::from)),
         }
     }
 }
@@ -582,12 +620,12 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let kind = match self.config.route(&req) {
+        let kind = match self.config.health_path(&req) {
             None => Kind::Inner {
                 fut: self.inner.call(req),
             },
-            Some(route) => Kind::Probe {
-                answer: self.config.answer(route, req),
+            Some(path) => Kind::Probe {
+                response: self.config.respond(path, req),
             },
         };
         HealthcheckFuture {
@@ -632,7 +670,7 @@ pin_project! {
     #[project = KindProj]
     enum Kind<F> {
         Inner { #[pin] fut: F },
-        Probe { answer: ProbeAnswer },
+        Probe { response: ProbeResponse },
     }
 }
 
@@ -660,7 +698,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Inner { fut } => fut.poll(cx).map_ok(|res| res.map(Body::new)),
-            KindProj::Probe { answer } => answer.poll(cx).map(Ok),
+            KindProj::Probe { response } => response.poll(cx).map(Ok),
         }
     }
 }
@@ -729,7 +767,7 @@ mod tests {
         let layer = HealthcheckLayer::new("/up").liveness("/livez");
         let route = |m: Method, uri: &str| {
             let req = Request::builder().method(m).uri(uri).body(()).unwrap();
-            layer.config.route(&req).map(|r| format!("{r:?}"))
+            layer.config.health_path(&req).map(|r| format!("{r:?}"))
         };
         let ready = Some("Readiness".to_owned());
         let live = Some("Liveness".to_owned());

@@ -92,7 +92,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tower_service::Service;
 
-use crate::probe::{Answer, Hop, MAX_REDIRECTS, follow, send_in_process};
+use crate::probe::{Hop, InProcessProbe, MAX_REDIRECTS, Received, follow, send_in_process};
 pub use crate::probe::{Orchestrator, ProbeFailure};
 
 /// The container id [`Prober::kamal_proxy`] puts in `Host`: 12 hex digits,
@@ -156,6 +156,7 @@ pub struct Prober {
     timeout: Duration,
     deploy_timeout: Duration,
     max_redirects: usize,
+    peer_addr: Option<SocketAddr>,
 }
 
 impl Prober {
@@ -163,10 +164,11 @@ impl Prober {
     /// [`default_host_name`](Orchestrator::default_host_name), port 80,
     /// path `/up`, its user agent, [`default_interval`](Orchestrator::default_interval)
     /// and [`default_timeout`](Orchestrator::default_timeout), a 30 s
-    /// deploy timeout, at most 10 redirects.
+    /// deploy timeout, at most 10 redirects, in-process probes from its
+    /// [`default_peer_addr`](Orchestrator::default_peer_addr).
     ///
     /// ```
-    /// use axum_kamal::{Orchestrator, testing::Prober};
+    /// use axum_kamal::{probe::Orchestrator, testing::Prober};
     /// assert_eq!(Prober::new(Orchestrator::DockerCurl).port(3000).host(), "localhost:3000");
     /// ```
     #[must_use]
@@ -181,6 +183,7 @@ impl Prober {
             timeout: orchestrator.default_timeout(),
             deploy_timeout: Duration::from_secs(30),
             max_redirects: MAX_REDIRECTS,
+            peer_addr: Some(orchestrator.default_peer_addr()),
         }
     }
 
@@ -242,7 +245,7 @@ impl Prober {
     /// Whose probe this is.
     ///
     /// ```
-    /// use axum_kamal::{Orchestrator, testing::Prober};
+    /// use axum_kamal::{probe::Orchestrator, testing::Prober};
     /// assert_eq!(Prober::kubelet().orchestrator(), Orchestrator::Kubelet);
     /// ```
     #[must_use]
@@ -359,6 +362,26 @@ impl Prober {
         self
     }
 
+    /// The peer address in-process probes carry as
+    /// `axum::extract::ConnectInfo<SocketAddr>`, as a request served with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` has it (what
+    /// per-peer rate limits and client-IP extractors read): by default the
+    /// orchestrator's [`default_peer_addr`](Orchestrator::default_peer_addr);
+    /// `None` for an app served without it (`axum::serve(listener, app)`).
+    /// Over TCP the peer is the real connection's.
+    ///
+    /// ```
+    /// let prober = axum_kamal::testing::Prober::kubelet().peer_addr(Some(([10, 0, 0, 9], 40000).into()));
+    /// let probe = prober.request();
+    /// let peer = probe.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+    /// assert_eq!(peer.unwrap().0.to_string(), "10.0.0.9:40000");
+    /// ```
+    #[must_use]
+    pub fn peer_addr(mut self, peer_addr: Option<SocketAddr>) -> Self {
+        self.peer_addr = peer_addr;
+        self
+    }
+
     /// The `Host` header of the probe: `<host name>:<port>`.
     ///
     /// ```
@@ -370,7 +393,13 @@ impl Prober {
     }
 
     fn first_hop(&self) -> Hop {
-        Hop::first(self.orchestrator, &self.user_agent, self.host(), &self.path)
+        Hop::first(
+            self.orchestrator,
+            &self.user_agent,
+            self.host(),
+            &self.path,
+            self.peer_addr,
+        )
     }
 
     /// The probe exactly as [`probe_addr`](Self::probe_addr) writes it on the
@@ -390,7 +419,8 @@ impl Prober {
 
     /// The probe as an in-process request, as `axum::serve` would hand it to
     /// your service: origin-form URI, the same headers as
-    /// [`request_bytes`](Self::request_bytes), an empty body.
+    /// [`request_bytes`](Self::request_bytes), an empty body, and the
+    /// [`peer_addr`](Self::peer_addr) as `ConnectInfo<SocketAddr>`.
     ///
     /// ```
     /// let probe = axum_kamal::testing::Prober::kamal_proxy().request();
@@ -417,8 +447,10 @@ impl Prober {
     /// # Errors
     /// [`ProbeFailure::NotReady`] when the healthcheck answered `503`,
     /// [`ProbeFailure::Status`] when something else answered a status the
-    /// orchestrator counts as failed, and the other variants when no final
-    /// answer came.
+    /// orchestrator counts as failed, [`ProbeFailure::ChecksOutlastProbe`]
+    /// when the probe timed out at a healthcheck whose readiness checks may
+    /// run longer than [`timeout`](Self::timeout), and the other variants
+    /// when no final answer came.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -438,7 +470,19 @@ impl Prober {
         S: Service<Request<Body>, Response = Response<RB>> + Clone,
         S::Error: fmt::Display,
     {
-        self.check(|hop| send_in_process(&service, hop)).await
+        let probe = InProcessProbe::new(false);
+        let checked = self.check(|hop| send_in_process(&service, hop, &probe)).await;
+        match (checked, probe.take().and_then(|reached| reached.check_timeout)) {
+            (Err(ProbeFailure::Timeout(probe_timeout)), Some(check_timeout))
+                if check_timeout >= probe_timeout =>
+            {
+                Err(ProbeFailure::ChecksOutlastProbe {
+                    probe_timeout,
+                    check_timeout,
+                })
+            }
+            (checked, _) => checked,
+        }
     }
 
     /// One healthcheck over real TCP: connects to `addr`, writes
@@ -544,15 +588,15 @@ impl Prober {
     async fn check<F, Fut>(&self, send: F) -> Result<StatusCode, ProbeFailure>
     where
         F: FnMut(Hop) -> Fut,
-        Fut: Future<Output = Result<Answer, ProbeFailure>>,
+        Fut: Future<Output = Result<Received, ProbeFailure>>,
     {
-        let answer = timeout(
+        let received = timeout(
             self.timeout,
             follow(self.first_hop(), self.max_redirects, send),
         )
         .await
         .unwrap_or(Err(ProbeFailure::Timeout(self.timeout)))?;
-        answer.judge(self.orchestrator)
+        received.judge(self.orchestrator)
     }
 
     /// Repeats `check` like a deploy loop.
@@ -709,8 +753,8 @@ enum Target {
 }
 
 /// Writes `request` on a new connection to `target` and reads the status and
-/// `Location` of the answer.
-async fn exchange(target: Target, request: &[u8]) -> Result<Answer, ProbeFailure> {
+/// `Location` of the response.
+async fn exchange(target: Target, request: &[u8]) -> Result<Received, ProbeFailure> {
     let connect = |target: String| {
         move |e: io::Error| ProbeFailure::Connect {
             target,
@@ -738,16 +782,15 @@ async fn exchange(target: Target, request: &[u8]) -> Result<Answer, ProbeFailure
     let mut buffer = Vec::with_capacity(1024);
     let mut start = 0;
     loop {
-        if let Some(len) = find_head_end(&buffer[start..]) {
-            let head = &buffer[start..start + len];
-            let answer = parse_head(head)?;
-            // Go's client skips interim 1xx answers (but not 101).
-            if answer.status.is_informational() && answer.status != StatusCode::SWITCHING_PROTOCOLS
+        if let Some((len, received)) = parse_head(&buffer[start..])? {
+            // Go's client skips interim 1xx responses (but not 101).
+            if received.status.is_informational()
+                && received.status != StatusCode::SWITCHING_PROTOCOLS
             {
                 start += len;
                 continue;
             }
-            return Ok(answer);
+            return Ok(received);
         }
         if buffer.len() - start > MAX_HEAD {
             return Err(ProbeFailure::InvalidResponse(
@@ -765,64 +808,68 @@ async fn exchange(target: Target, request: &[u8]) -> Result<Answer, ProbeFailure
     }
 }
 
-/// Length of the head at the start of `bytes`, `\r\n\r\n` included.
-fn find_head_end(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4)
-}
+/// Most response headers read.
+const MAX_HEADERS: usize = 100;
 
-fn parse_head(head: &[u8]) -> Result<Answer, ProbeFailure> {
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let invalid =
-        || ProbeFailure::InvalidResponse(format!("malformed status line {status_line:?}"));
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    let code = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") || code.len() != 3 {
-        return Err(invalid());
-    }
-    let status = StatusCode::from_bytes(code.as_bytes()).map_err(|_| invalid())?;
-    let mut headers = HeaderMap::new();
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
+/// The response head at the start of `bytes`, parsed by `httparse` (hyper's
+/// parser): its length and what it says, `None` while incomplete.
+fn parse_head(bytes: &[u8]) -> Result<Option<(usize, Received)>, ProbeFailure> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let invalid = |reason: &dyn fmt::Display| {
+        let line = bytes.split(|&b| b == b'\r').next().unwrap_or_default();
+        ProbeFailure::InvalidResponse(format!(
+            "{reason} in {:?}",
+            String::from_utf8_lossy(line)
+        ))
+    };
+    let len = match response.parse(bytes) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(error) => return Err(invalid(&error)),
+    };
+    let code = response.code.unwrap_or_default();
+    let status = StatusCode::from_u16(code).map_err(|error| invalid(&error))?;
+    let mut map = HeaderMap::new();
+    for header in response.headers.iter() {
         if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.trim().as_bytes()),
-            HeaderValue::from_str(value.trim()),
+            HeaderName::from_bytes(header.name.as_bytes()),
+            HeaderValue::from_bytes(header.value),
         ) {
-            headers.append(name, value);
+            map.append(name, value);
         }
     }
-    Ok(Answer::new(status, &headers))
+    Ok(Some((len, Received::new(status, &map))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn head(bytes: &[u8]) -> Received {
+        parse_head(bytes).unwrap().expect("a complete head").1
+    }
+
     #[test]
     fn heads_parse() {
-        let answer =
-            parse_head(b"HTTP/1.1 301 Moved Permanently\r\nlocation:  /x \r\n\r\n").unwrap();
+        let received = head(b"HTTP/1.1 301 Moved Permanently\r\nlocation:  /x \r\n\r\n");
         assert_eq!(
-            (answer.status, answer.location.as_deref()),
+            (received.status, received.location.as_deref()),
             (StatusCode::MOVED_PERMANENTLY, Some("/x"))
         );
-        let answer = parse_head(b"HTTP/1.0 200\r\n\r\n").unwrap();
-        assert_eq!((answer.status, answer.location), (StatusCode::OK, None));
-        assert_eq!(answer.healthcheck, None);
-        let answer = parse_head(
+        let received = head(b"HTTP/1.0 200\r\n\r\n");
+        assert_eq!((received.status, received.location), (StatusCode::OK, None));
+        assert_eq!(received.healthcheck, None);
+        let received = head(
             b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
               cache-control: no-store\r\ncontent-length: 19\r\ndate: x\r\n\r\n",
-        )
-        .unwrap();
-        assert_eq!(answer.healthcheck, Some(false));
+        );
+        assert_eq!(received.healthcheck, Some(false));
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
-        assert_eq!(find_head_end(b"HTTP/1.1 200 OK\r\n\r\nbody"), Some(19));
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\n\r\nbody").unwrap().map(|(len, _)| len),
+            Some(19)
+        );
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\n").unwrap().is_none());
     }
 }
