@@ -471,8 +471,13 @@ impl Prober {
         S::Error: fmt::Display,
     {
         let probe = InProcessProbe::new(false);
-        let checked = self.check(|hop| send_in_process(&service, hop, &probe)).await;
-        match (checked, probe.take().and_then(|reached| reached.check_timeout)) {
+        let checked = self
+            .check(|hop| send_in_process(&service, hop, &probe))
+            .await;
+        match (
+            checked,
+            probe.take().and_then(|reached| reached.check_timeout),
+        ) {
             (Err(ProbeFailure::Timeout(probe_timeout)), Some(check_timeout))
                 if check_timeout >= probe_timeout =>
             {
@@ -818,10 +823,7 @@ fn parse_head(bytes: &[u8]) -> Result<Option<(usize, Received)>, ProbeFailure> {
     let mut response = httparse::Response::new(&mut headers);
     let invalid = |reason: &dyn fmt::Display| {
         let line = bytes.split(|&b| b == b'\r').next().unwrap_or_default();
-        ProbeFailure::InvalidResponse(format!(
-            "{reason} in {:?}",
-            String::from_utf8_lossy(line)
-        ))
+        ProbeFailure::InvalidResponse(format!("{reason} in {:?}", String::from_utf8_lossy(line)))
     };
     let len = match response.parse(bytes) {
         Ok(httparse::Status::Complete(len)) => len,
@@ -867,7 +869,9 @@ mod tests {
         assert_eq!(received.healthcheck, Some(false));
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
         assert_eq!(
-            parse_head(b"HTTP/1.1 200 OK\r\n\r\nbody").unwrap().map(|(len, _)| len),
+            parse_head(b"HTTP/1.1 200 OK\r\n\r\nbody")
+                .unwrap()
+                .map(|(len, _)| len),
             Some(19)
         );
         assert!(parse_head(b"HTTP/1.1 200 OK\r\n").unwrap().is_none());

@@ -14,8 +14,12 @@ use axum::extract::Request;
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::get;
+use std::net::SocketAddr;
+
+use axum_kamal::preflight::{Preflight, PreflightError};
+use axum_kamal::probe::Orchestrator;
 use axum_kamal::testing::{ProbeFailure, Prober};
-use axum_kamal::{HealthcheckLayer, Orchestrator, Preflight, PreflightError, preflight};
+use axum_kamal::{HealthcheckLayer, preflight};
 use axum_kamal_examples::{Config, app, redirect_to_https};
 use axum_kamal_tests::{TestServer, host_validation, require_bearer};
 use http::header::HeaderName;
@@ -34,10 +38,15 @@ fn production() -> Config {
     Config::from_vars(Some("app.example.com"), Some("1"))
 }
 
+/// Where the deployed app listens: the port the probes name in `Host`.
+fn serving_on() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 3000))
+}
+
 /// What `main` does: the preflight, then `axum::serve` on 127.0.0.1 — the
 /// server only starts when the preflight passes.
 async fn preflight_then_serve(app: Router) -> Result<TestServer, PreflightError> {
-    preflight(&app).await?;
+    preflight(&app, serving_on()).await?;
     Ok(TestServer::start(app).await)
 }
 
@@ -63,7 +72,7 @@ fn assert_fix_given(error: &PreflightError) {
     let message = error.to_string();
     for part in [
         "never reached the healthcheck",
-        "Fix: move that layer into the #[kamal_app] function",
+        "behind the healthcheck: into the #[kamal_app] function, after healthcheck()",
         "axum_kamal::healthcheck() the outermost layer",
     ] {
         assert!(message.contains(part), "{part:?} missing from: {message}");
@@ -86,8 +95,10 @@ async fn a_database_not_up_yet_does_not_fail_the_preflight() {
     let database = closed.local_addr().unwrap().to_string();
     drop(closed);
     let app = app(&production().with_database_addr(database));
-    // The healthcheck was reached; its checks answered 503.
-    preflight(&app).await.unwrap();
+    // The healthcheck was reached, and answered without running its checks:
+    // the database is the deploy's business, not the preflight's.
+    let report = preflight(&app, serving_on()).await.unwrap();
+    assert!(report.is_ready(), "{report:?}");
     assert_eq!(
         over_tcp(app).await,
         [Err(ProbeFailure::NotReady), Err(ProbeFailure::NotReady)]
@@ -103,7 +114,7 @@ async fn host_validation_in_main_fails_the_preflight() {
     assert_fix_given(&error);
     assert!(
         error.to_string().starts_with(
-            "preflight: kamal-proxy's probe (GET /up, Host: 7c7168a662c1:80, User-Agent: kamal-proxy) \
+            "preflight: kamal-proxy's probe (GET /up, Host: 7c7168a662c1:3000, User-Agent: kamal-proxy) \
              never reached the healthcheck: 400 Bad Request answered instead"
         ),
         "{error}"
@@ -135,18 +146,18 @@ async fn bearer_auth_in_main_fails_the_preflight() {
 async fn an_https_redirect_in_main_fails_the_preflight() {
     let served = || app(&production()).layer(from_fn_with_state(true, redirect_to_https));
     let error = preflight_then_serve(served()).await.unwrap_err();
-    assert_eq!(error.location(), Some("https://7c7168a662c1:80/up"));
+    assert_eq!(error.location(), Some("https://7c7168a662c1:3000/up"));
     assert_eq!(
         error.failure(),
         Some(&ProbeFailure::HttpsRedirect {
-            location: "https://7c7168a662c1:80/up".to_owned()
+            location: "https://7c7168a662c1:3000/up".to_owned()
         })
     );
     assert_fix_given(&error);
     assert!(
         error
             .to_string()
-            .contains("redirected to https://7c7168a662c1:80/up, not by the healthcheck"),
+            .contains("redirected to https://7c7168a662c1:3000/up, not by the healthcheck"),
         "{error}"
     );
     let https = |host: &str| {
@@ -167,7 +178,7 @@ async fn a_tower_service_around_the_router_is_checked_too() {
     let blocking = ServiceBuilder::new()
         .layer(require_bearer("secret"))
         .service(app(&production()));
-    let error = preflight(&blocking).await.unwrap_err();
+    let error = preflight(&blocking, serving_on()).await.unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -184,7 +195,7 @@ async fn a_tower_service_around_the_router_is_checked_too() {
         .layer(HealthcheckLayer::new("/up"))
         .layer(require_bearer("secret"))
         .service(app(&production()));
-    preflight(&fixed).await.unwrap();
+    preflight(&fixed, serving_on()).await.unwrap();
 }
 
 #[tokio::test]
@@ -220,7 +231,7 @@ async fn the_documented_setups_pass() {
         .route("/", get(|| async { "hello" }))
         .layer(require_bearer("secret"))
         .layer(axum_kamal::healthcheck());
-    preflight(&last_layer).await.unwrap();
+    preflight(&last_layer, serving_on()).await.unwrap();
 
     // `#[kamal_app(path = ..)]`: the preflight is told the path.
     #[axum_kamal::kamal_app(path = "/healthz")]
@@ -234,7 +245,7 @@ async fn the_documented_setups_pass() {
         .run(&custom_path())
         .await
         .unwrap();
-    let error = preflight(&custom_path()).await.unwrap_err();
+    let error = preflight(&custom_path(), serving_on()).await.unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::BAD_REQUEST), "{error}");
 }
 
@@ -281,7 +292,7 @@ async fn a_service_error_is_reported() {
     let failing = tower::service_fn(|_: http::Request<Body>| async {
         Err::<Response, _>(io::Error::other("backend gone"))
     });
-    let error = preflight(&failing).await.unwrap_err();
+    let error = preflight(&failing, serving_on()).await.unwrap_err();
     assert_eq!(
         error.failure(),
         Some(&ProbeFailure::Service("backend gone".to_owned()))
@@ -291,7 +302,7 @@ async fn a_service_error_is_reported() {
 #[tokio::test]
 async fn main_can_use_the_question_mark_on_io_result() {
     async fn main_like(app: Router) -> io::Result<()> {
-        preflight(&app).await?;
+        preflight(&app, serving_on()).await?;
         Ok(())
     }
     let error = main_like(Router::new()).await.unwrap_err();

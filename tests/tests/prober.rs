@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
-use axum_kamal::Orchestrator;
+use axum_kamal::probe::Orchestrator;
 use axum_kamal::testing::{Deploy, ProbeFailure, Prober};
 use axum_kamal_examples::{AllowedHosts, Config, app, app_without_healthcheck, redirect_to_https};
 use axum_kamal_tests::{CONTAINER_HOST, KAMAL_PROBE, TestServer, host_validation, require_bearer};
