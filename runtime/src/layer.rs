@@ -111,6 +111,81 @@ pub fn healthcheck() -> HealthcheckLayer {
 /// assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "app");
 /// # });
 /// ```
+///
+/// # Access logs with explicit placement
+///
+/// With tower-http's `TraceLayer` outside the healthcheck, probes are in the
+/// access log, and its default classifier (`ServerErrorsAsFailures`) counts
+/// every `5xx` as a failure: each `503` of a healthcheck that is not ready
+/// logs `ERROR … response failed classification=Status code: 503`, once a
+/// second under Kamal. `on_failure` only sees the classification, not the
+/// request, so the fix is the classifier: give `TraceLayer::new` one that
+/// counts the probes' answers as answers and everything else as tower-http
+/// does (the probes still get their access-log line, at the `on_response`
+/// level, with their status):
+///
+/// ```
+/// use std::fmt::Display;
+/// use axum::{Router, routing::get};
+/// use http::{Request, Response, StatusCode};
+/// use tower_http::classify::{
+///     ClassifiedResponse, ClassifyResponse, MakeClassifier, NeverClassifyEos,
+///     ServerErrorsAsFailures, ServerErrorsFailureClass,
+/// };
+/// use tower_http::trace::TraceLayer;
+///
+/// /// `ServerErrorsAsFailures`, except on the healthcheck's path, where a
+/// /// `503` means "not ready", not a failure of the server.
+/// #[derive(Clone, Copy)]
+/// struct ProbesAreAnswers(&'static str);
+///
+/// /// The classifier of one request: whether it is a probe.
+/// #[derive(Clone, Copy)]
+/// struct Probe(bool);
+///
+/// impl MakeClassifier for ProbesAreAnswers {
+///     type Classifier = Probe;
+///     type FailureClass = ServerErrorsFailureClass;
+///     type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
+///
+///     fn make_classifier<B>(&self, request: &Request<B>) -> Probe {
+///         Probe(request.uri().path() == self.0)
+///     }
+/// }
+///
+/// impl ClassifyResponse for Probe {
+///     type FailureClass = ServerErrorsFailureClass;
+///     type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
+///
+///     fn classify_response<B>(
+///         self,
+///         response: &Response<B>,
+///     ) -> ClassifiedResponse<Self::FailureClass, Self::ClassifyEos> {
+///         match self {
+///             Probe(true) => ClassifiedResponse::Ready(Ok(())),
+///             Probe(false) => ServerErrorsAsFailures::new().classify_response(response),
+///         }
+///     }
+///
+///     fn classify_error<E: Display + 'static>(self, error: &E) -> Self::FailureClass {
+///         ServerErrorsAsFailures::new().classify_error(error)
+///     }
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .layer(axum_kamal::healthcheck())
+///     .layer(TraceLayer::new(ProbesAreAnswers(axum_kamal::DEFAULT_PATH)));
+///
+/// let unavailable = Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).body(()).unwrap();
+/// let probe = ProbesAreAnswers("/up").make_classifier(&Request::get("/up").body(()).unwrap());
+/// assert!(matches!(probe.classify_response(&unavailable), ClassifiedResponse::Ready(Ok(()))));
+/// let other = ProbesAreAnswers("/up").make_classifier(&Request::get("/").body(()).unwrap());
+/// assert!(matches!(other.classify_response(&unavailable), ClassifiedResponse::Ready(Err(_))));
+/// ```
+///
+/// `tests/tests/access_logs.rs` checks it against a served app: no `ERROR`
+/// line for a failing probe, one for an app route's `500`.
 #[derive(Clone, Debug)]
 pub struct HealthcheckLayer {
     config: Config,

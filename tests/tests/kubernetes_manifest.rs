@@ -206,7 +206,11 @@ async fn a_database_down_during_a_rollout_fails_readiness_only() {
             _ => Ok(StatusCode::OK),
         };
         let prober = probe.prober();
-        assert_eq!(prober.check_addr(server.addr()).await, expected, "{probe:?} over TCP");
+        assert_eq!(
+            prober.check_addr(server.addr()).await,
+            expected,
+            "{probe:?} over TCP"
+        );
         assert_eq!(
             prober.check_service(app(&config)).await,
             expected,
