@@ -141,19 +141,19 @@ pub fn healthcheck() -> HealthcheckLayer {
 ///
 /// /// The classifier of one request: whether it is a probe.
 /// #[derive(Clone, Copy)]
-/// struct Probe(bool);
+/// struct IsProbe(bool);
 ///
 /// impl MakeClassifier for ProbesAreAnswers {
-///     type Classifier = Probe;
+///     type Classifier = IsProbe;
 ///     type FailureClass = ServerErrorsFailureClass;
 ///     type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
 ///
-///     fn make_classifier<B>(&self, request: &Request<B>) -> Probe {
-///         Probe(request.uri().path() == self.0)
+///     fn make_classifier<B>(&self, request: &Request<B>) -> IsProbe {
+///         IsProbe(request.uri().path() == self.0)
 ///     }
 /// }
 ///
-/// impl ClassifyResponse for Probe {
+/// impl ClassifyResponse for IsProbe {
 ///     type FailureClass = ServerErrorsFailureClass;
 ///     type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
 ///
@@ -162,8 +162,8 @@ pub fn healthcheck() -> HealthcheckLayer {
 ///         response: &Response<B>,
 ///     ) -> ClassifiedResponse<Self::FailureClass, Self::ClassifyEos> {
 ///         match self {
-///             Probe(true) => ClassifiedResponse::Ready(Ok(())),
-///             Probe(false) => ServerErrorsAsFailures::new().classify_response(response),
+///             IsProbe(true) => ClassifiedResponse::Ready(Ok(())),
+///             IsProbe(false) => ServerErrorsAsFailures::new().classify_response(response),
 ///         }
 ///     }
 ///

@@ -14,13 +14,13 @@ use tokio::time::timeout;
 use tower_service::Service;
 
 use crate::probe::{
-    Hop, InProcessProbe, MAX_REDIRECTS, Orchestrator, ProbeFailure, follow, send_in_process,
+    Hop, InProcessProbe, Orchestrator, Probe, ProbeFailure, follow, send_in_process,
 };
 
 /// Sends kamal-proxy's and the kubelet's healthcheck probes, in process, to
 /// the exact service `main` is about to serve on `serving_on`, and fails
-/// unless both reach the healthcheck. Same as
-/// [`Preflight::new`]`.port(serving_on.port()).run(service)`.
+/// unless both reach the healthcheck: [`Preflight::new`] with the port of
+/// `serving_on` in each probe's `Host`.
 ///
 /// `#[kamal_app]` answers the probe before every layer written inside the
 /// annotated function; a layer added anywhere else — `app().layer(auth)` in
@@ -51,7 +51,7 @@ use crate::probe::{
 /// started, which passes too ([`PreflightReport::is_ready`] says which).
 /// Each probe carries what a served request carries: the orchestrator's
 /// headers and a `ConnectInfo<SocketAddr>` peer address (see
-/// [`Preflight::peer_addr`]), so per-peer rate limits and client-IP layers
+/// [`Probe::peer_addr`]), so per-peer rate limits and client-IP layers
 /// see what they see when served.
 ///
 /// It fails with a [`PreflightError`] saying what happened: something in
@@ -99,25 +99,25 @@ where
     S: Service<Request<Body>, Response = Response<RB>> + Clone,
     S::Error: fmt::Display,
 {
-    Preflight::new().port(serving_on.port()).run(service).await
+    Preflight::serving_on(serving_on.port()).run(service).await
 }
 
-/// The settings of [`preflight()`](crate::preflight()): path, port, timeout,
-/// peer address and orchestrators.
+/// The probes [`preflight()`](crate::preflight()) sends: kamal-proxy's and
+/// the kubelet's by default, or the ones you deploy with.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use std::time::Duration;
 /// use axum::Router;
-/// use axum_kamal::probe::Orchestrator;
 /// use axum_kamal::preflight::Preflight;
+/// use axum_kamal::probe::Probe;
 ///
 /// let app = Router::new().layer(axum_kamal::HealthcheckLayer::new("/healthz"));
 /// Preflight::new()
-///     .path("/healthz")
-///     .port(3000)
-///     .timeout(Duration::from_secs(2))
-///     .orchestrators([Orchestrator::Kubelet, Orchestrator::AwsAlb])
+///     .probes([
+///         Probe::kubelet().port(3000).path("/healthz").timeout(Duration::from_secs(2)),
+///         Probe::aws_alb().port(3000).path("/healthz"),
+///     ])
 ///     .run(&app)
 ///     .await
 ///     .unwrap();
@@ -125,13 +125,7 @@ where
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Preflight {
-    path: String,
-    port: u16,
-    /// `None`: each orchestrator's default probe timeout.
-    timeout: Option<Duration>,
-    /// `None`: each orchestrator's default peer address.
-    peer_addr: Option<Option<SocketAddr>>,
-    orchestrators: Vec<Orchestrator>,
+    probes: Vec<Probe>,
 }
 
 impl Default for Preflight {
@@ -142,97 +136,34 @@ impl Default for Preflight {
 }
 
 impl Preflight {
-    /// Path `/up`, port 80 (Kamal's default `app_port`) in `Host`, each
-    /// orchestrator's probe timeout and peer address, kamal-proxy's and the
-    /// kubelet's probes.
+    /// kamal-proxy's and the kubelet's probes with their defaults
+    /// ([`Probe::new`]: path `/up`, port 80 in `Host`, each orchestrator's
+    /// timeout and peer address).
     ///
     /// ```
     /// let preflight = axum_kamal::preflight::Preflight::new();
     /// ```
     #[must_use]
     pub fn new() -> Self {
+        Self::serving_on(80)
+    }
+
+    /// kamal-proxy's and the kubelet's probes, naming `port` in `Host`.
+    fn serving_on(port: u16) -> Self {
         Self {
-            path: crate::DEFAULT_PATH.to_owned(),
-            port: 80,
-            timeout: None,
-            peer_addr: None,
-            orchestrators: vec![Orchestrator::KamalProxy, Orchestrator::Kubelet],
+            probes: vec![Probe::kamal_proxy().port(port), Probe::kubelet().port(port)],
         }
     }
 
-    /// The healthcheck path (`#[kamal_app(path = "..")]`).
-    ///
-    /// # Panics
-    /// If `path` breaks the rules of [`HealthcheckLayer::new`](crate::HealthcheckLayer::new)
-    /// (a query after `?` is allowed).
+    /// The probes to send, in order, instead of the default ones.
     ///
     /// ```
-    /// let preflight = axum_kamal::preflight::Preflight::new().path("/healthz");
-    /// ```
-    ///
-    /// ```should_panic
-    /// axum_kamal::preflight::Preflight::new().path("/u p"); // as HealthcheckLayer::new("/u p")
+    /// use axum_kamal::{preflight::Preflight, probe::{Orchestrator, Probe}};
+    /// let every = Preflight::new().probes(Orchestrator::ALL.map(|o| Probe::new(o).port(3000)));
     /// ```
     #[must_use]
-    #[track_caller]
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = crate::probe::healthcheck_path(path.into());
-        self
-    }
-
-    /// The port the probes put in `Host`: the port the app listens on
-    /// (Kamal's `proxy.app_port`, the kubelet probe's `port`).
-    ///
-    /// ```
-    /// let preflight = axum_kamal::preflight::Preflight::new().port(3000);
-    /// ```
-    #[must_use]
-    pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
-    }
-
-    /// How long each probe, redirects included, may take; by default each
-    /// orchestrator's [`default_timeout`](Orchestrator::default_timeout)
-    /// (the kubelet's 1 s `timeoutSeconds`, kamal-proxy's 5 s). Set it to
-    /// the timeout your deploy configures.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let preflight = axum_kamal::preflight::Preflight::new().timeout(Duration::from_secs(1));
-    /// ```
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// The peer address every probe carries as
-    /// `axum::extract::ConnectInfo<SocketAddr>`, as a request served with
-    /// `into_make_service_with_connect_info::<SocketAddr>()` has it; by
-    /// default each orchestrator's
-    /// [`default_peer_addr`](Orchestrator::default_peer_addr). `None` sends
-    /// none, as `axum::serve(listener, app)` gives none.
-    ///
-    /// ```
-    /// let preflight = axum_kamal::preflight::Preflight::new().peer_addr(None);
-    /// ```
-    #[must_use]
-    pub fn peer_addr(mut self, peer_addr: Option<SocketAddr>) -> Self {
-        self.peer_addr = Some(peer_addr);
-        self
-    }
-
-    /// Whose probes to send, in order (default kamal-proxy's, then the
-    /// kubelet's).
-    ///
-    /// ```
-    /// use axum_kamal::{preflight::Preflight, probe::Orchestrator};
-    /// let preflight = Preflight::new().orchestrators(Orchestrator::ALL);
-    /// ```
-    #[must_use]
-    pub fn orchestrators(mut self, orchestrators: impl IntoIterator<Item = Orchestrator>) -> Self {
-        self.orchestrators = orchestrators.into_iter().collect();
+    pub fn probes(mut self, probes: impl IntoIterator<Item = Probe>) -> Self {
+        self.probes = probes.into_iter().collect();
         self
     }
 
@@ -257,31 +188,20 @@ impl Preflight {
         S::Error: fmt::Display,
     {
         let mut report = PreflightReport::default();
-        for &orchestrator in &self.orchestrators {
-            let probe_timeout = self
-                .timeout
-                .unwrap_or_else(|| orchestrator.default_timeout());
-            let peer_addr = self
-                .peer_addr
-                .unwrap_or(Some(orchestrator.default_peer_addr()));
-            let host = format!("{}:{}", orchestrator.default_host_name(), self.port);
-            let first = Hop::first(
-                orchestrator,
-                orchestrator.user_agent(),
-                host,
-                &self.path,
-                peer_addr,
-            );
+        for probe in &self.probes {
+            let orchestrator = probe.orchestrator();
+            let probe_timeout = probe.timeout;
+            let first = probe.first_hop();
             let error = |cause| PreflightError {
                 orchestrator,
                 request: first.clone(),
                 cause,
             };
             let mark = InProcessProbe::new(true);
-            let probe = follow(first.clone(), MAX_REDIRECTS, |hop| {
+            let exchange = follow(first.clone(), probe.max_redirects, |hop| {
                 send_in_process(service, hop, &mark)
             });
-            let received = timeout(probe_timeout, probe)
+            let received = timeout(probe_timeout, exchange)
                 .await
                 .unwrap_or(Err(ProbeFailure::Timeout(probe_timeout)))
                 .map_err(|failure| error(Cause::Failed(failure)))?;

@@ -90,6 +90,287 @@ pub enum Orchestrator {
     DockerCurl,
 }
 
+/// One orchestrator's healthcheck probe: the request it sends (orchestrator,
+/// host name, port, path, user agent, peer address) and how long it waits
+/// (timeout, redirects). The one description the preflight sends once
+/// ([`Preflight::probes`](crate::preflight::Preflight::probes)) and
+/// `axum_kamal::testing::Prober` repeats like a deploy.
+///
+/// ```
+/// use std::time::Duration;
+/// use axum_kamal::probe::Probe;
+///
+/// let probe = Probe::kubelet()
+///     .host_name("10.1.2.3")
+///     .port(3000)
+///     .path("/up")
+///     .timeout(Duration::from_secs(2));
+/// assert_eq!(probe.host(), "10.1.2.3:3000");
+/// assert_eq!(probe.request().headers()["user-agent"], "kube-probe/1.34");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub(crate) orchestrator: Orchestrator,
+    host_name: String,
+    port: u16,
+    path: String,
+    user_agent: String,
+    pub(crate) timeout: Duration,
+    peer_addr: Option<SocketAddr>,
+    pub(crate) max_redirects: usize,
+}
+
+impl Probe {
+    /// `orchestrator`'s probe with its defaults: its
+    /// [`default_host_name`](Orchestrator::default_host_name), port 80,
+    /// path `/up`, its [`user_agent`](Orchestrator::user_agent),
+    /// [`default_timeout`](Orchestrator::default_timeout) and
+    /// [`default_peer_addr`](Orchestrator::default_peer_addr), at most 10
+    /// redirects.
+    ///
+    /// ```
+    /// use axum_kamal::probe::{Orchestrator, Probe};
+    /// assert_eq!(Probe::new(Orchestrator::DockerCurl).port(3000).host(), "localhost:3000");
+    /// ```
+    #[must_use]
+    pub fn new(orchestrator: Orchestrator) -> Self {
+        Self {
+            orchestrator,
+            host_name: orchestrator.default_host_name().to_owned(),
+            port: 80,
+            path: crate::DEFAULT_PATH.to_owned(),
+            user_agent: orchestrator.user_agent().to_owned(),
+            timeout: orchestrator.default_timeout(),
+            peer_addr: Some(orchestrator.default_peer_addr()),
+            max_redirects: MAX_REDIRECTS,
+        }
+    }
+
+    /// kamal-proxy's healthcheck: container id `7c7168a662c1`, app port 80
+    /// (Kamal's default `proxy.app_port`), timeout 5 s.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().port(3000);
+    /// assert_eq!(
+    ///     probe.request_bytes(),
+    ///     b"GET /up HTTP/1.1\r\nHost: 7c7168a662c1:3000\r\nUser-Agent: kamal-proxy\r\nAccept-Encoding: gzip\r\n\r\n"
+    /// );
+    /// ```
+    #[must_use]
+    pub fn kamal_proxy() -> Self {
+        Self::new(Orchestrator::KamalProxy)
+    }
+
+    /// The kubelet's `httpGet` probe: pod IP `10.244.0.7`, `User-Agent:
+    /// kube-probe/1.34`, timeout 1 s (`timeoutSeconds`). Set
+    /// [`port`](Self::port) to the container port.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::probe::Probe::kubelet().port(3000).host(), "10.244.0.7:3000");
+    /// ```
+    #[must_use]
+    pub fn kubelet() -> Self {
+        Self::new(Orchestrator::Kubelet)
+    }
+
+    /// An AWS ALB target group's health check: target IP `172.31.20.7`,
+    /// `User-Agent: ELB-HealthChecker/2.0`, timeout 5 s. AWS's default path
+    /// is `/`; set [`path`](Self::path) to the one you configure.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::probe::Probe::aws_alb().port(8080).host(), "172.31.20.7:8080");
+    /// ```
+    #[must_use]
+    pub fn aws_alb() -> Self {
+        Self::new(Orchestrator::AwsAlb)
+    }
+
+    /// A Dockerfile `HEALTHCHECK CMD curl -f http://localhost:<port>/up`:
+    /// `Host: localhost:<port>`, `User-Agent: curl/7.88.1`, timeout 30 s.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::docker_curl().port(3000);
+    /// assert_eq!(probe.request_bytes(), b"GET /up HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
+    /// ```
+    #[must_use]
+    pub fn docker_curl() -> Self {
+        Self::new(Orchestrator::DockerCurl)
+    }
+
+    /// Whose probe this is.
+    ///
+    /// ```
+    /// use axum_kamal::probe::{Orchestrator, Probe};
+    /// assert_eq!(Probe::kubelet().orchestrator(), Orchestrator::Kubelet);
+    /// ```
+    #[must_use]
+    pub fn orchestrator(&self) -> Orchestrator {
+        self.orchestrator
+    }
+
+    /// The host name sent in `Host`: kamal-proxy's container id, the pod
+    /// IP, the target IP, `localhost`.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().host_name("0123456789ab");
+    /// assert_eq!(probe.host(), "0123456789ab:80");
+    /// ```
+    #[must_use]
+    pub fn host_name(mut self, name: impl Into<String>) -> Self {
+        self.host_name = name.into();
+        self
+    }
+
+    /// The port sent in `Host`: the port the app listens on (Kamal's
+    /// `proxy.app_port`, the kubelet probe's `port`, the target port). It
+    /// does not choose where a TCP probe connects.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().port(3000);
+    /// assert_eq!(probe.host(), "7c7168a662c1:3000");
+    /// ```
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The healthcheck path (default `/up`), e.g. the path given to
+    /// `#[kamal_app(path = "..")]`. It may carry a query.
+    ///
+    /// # Panics
+    /// If the part before `?` breaks the rules of
+    /// [`HealthcheckLayer::new`](crate::HealthcheckLayer::new).
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().path("/healthz");
+    /// assert_eq!(probe.request().uri(), "/healthz");
+    /// ```
+    ///
+    /// ```should_panic
+    /// axum_kamal::probe::Probe::kamal_proxy().path("/u p"); // as HealthcheckLayer::new("/u p")
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = healthcheck_path(path.into());
+        self
+    }
+
+    /// The `User-Agent` (e.g. `kube-probe/1.31` for your cluster's version).
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kubelet().user_agent("kube-probe/1.31");
+    /// assert_eq!(probe.request().headers()["user-agent"], "kube-probe/1.31");
+    /// ```
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// How long one probe, redirects included, may take (Kamal's
+    /// `proxy.healthcheck.timeout`, the kubelet's `timeoutSeconds`: see
+    /// [`Orchestrator::timeout_setting`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().timeout(Duration::from_millis(200));
+    /// ```
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The peer address an in-process probe carries as
+    /// `axum::extract::ConnectInfo<SocketAddr>`, as a request served with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` has it (what
+    /// per-peer rate limits and client-IP extractors read): by default the
+    /// orchestrator's [`default_peer_addr`](Orchestrator::default_peer_addr);
+    /// `None` for an app served without it (`axum::serve(listener, app)`).
+    /// Over TCP the peer is the real connection's.
+    ///
+    /// ```
+    /// use axum::extract::ConnectInfo;
+    /// use std::net::SocketAddr;
+    ///
+    /// let probe = axum_kamal::probe::Probe::kubelet().peer_addr(Some(([10, 0, 0, 9], 40000).into()));
+    /// let request = probe.request();
+    /// let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().unwrap();
+    /// assert_eq!(peer.0.to_string(), "10.0.0.9:40000");
+    /// ```
+    #[must_use]
+    pub fn peer_addr(mut self, peer_addr: Option<SocketAddr>) -> Self {
+        self.peer_addr = peer_addr;
+        self
+    }
+
+    /// Redirect limit, for the orchestrators that follow redirects. Like
+    /// Go's client (`stopped after 10 redirects`), a probe fails when a
+    /// redirect arrives after `max` requests; `0` follows none.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().max_redirects(0);
+    /// ```
+    #[must_use]
+    pub fn max_redirects(mut self, max: usize) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// The `Host` header of the probe: `<host name>:<port>`.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::probe::Probe::kamal_proxy().port(3000).host(), "7c7168a662c1:3000");
+    /// ```
+    #[must_use]
+    pub fn host(&self) -> String {
+        format!("{}:{}", self.host_name, self.port)
+    }
+
+    /// The probe exactly as it goes on the wire (as the orchestrator's
+    /// client writes it).
+    ///
+    /// ```
+    /// let bytes = axum_kamal::probe::Probe::kubelet().port(3000).request_bytes();
+    /// assert!(bytes.starts_with(b"GET /up HTTP/1.1\r\nHost: 10.244.0.7:3000\r\n"));
+    /// ```
+    #[must_use]
+    pub fn request_bytes(&self) -> Vec<u8> {
+        self.first_hop().wire_request()
+    }
+
+    /// The probe as an in-process request, as `axum::serve` would hand it to
+    /// your service: origin-form URI, the same headers as
+    /// [`request_bytes`](Self::request_bytes), an empty body, and the
+    /// [`peer_addr`](Self::peer_addr) as `ConnectInfo<SocketAddr>`.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().request();
+    /// assert_eq!(probe.method(), http::Method::GET);
+    /// assert_eq!(probe.uri(), "/up");
+    /// assert_eq!(probe.headers()["host"], "7c7168a662c1:80");
+    /// ```
+    #[must_use]
+    pub fn request(&self) -> Request<Body> {
+        self.first_hop()
+            .in_process_request()
+            .expect("a checked path and header values set by the builder are valid")
+    }
+
+    /// The first request of the probe.
+    pub(crate) fn first_hop(&self) -> Hop {
+        Hop::first(
+            self.orchestrator,
+            &self.user_agent,
+            self.host(),
+            &self.path,
+            self.peer_addr,
+        )
+    }
+}
+
 /// Fixed request headers, as (name, value) pairs in wire order.
 type Headers = &'static [(&'static str, &'static str)];
 
@@ -509,7 +790,6 @@ impl Hop {
 
     /// The request bytes, header order as the orchestrator's client writes
     /// them.
-    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn wire_request(&self) -> Vec<u8> {
         let mut head = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\n",

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::routing::get;
-use axum_kamal::testing::{ProbeFailure, Prober};
+use axum_kamal::testing::{Probe, ProbeFailure, Prober};
 use axum_kamal::{DEFAULT_PATH, Health, ShutdownHandle, StartupGate, healthcheck};
 use axum_kamal_tests::{TestServer, client_send};
 use http::{Method, Request, Response, StatusCode};
@@ -29,19 +29,19 @@ use tracing::Level;
 struct ProbesAreAnswers(&'static str);
 
 #[derive(Clone, Copy)]
-struct Probe(bool);
+struct IsProbe(bool);
 
 impl MakeClassifier for ProbesAreAnswers {
-    type Classifier = Probe;
+    type Classifier = IsProbe;
     type FailureClass = ServerErrorsFailureClass;
     type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
 
-    fn make_classifier<B>(&self, request: &Request<B>) -> Probe {
-        Probe(request.uri().path() == self.0)
+    fn make_classifier<B>(&self, request: &Request<B>) -> IsProbe {
+        IsProbe(request.uri().path() == self.0)
     }
 }
 
-impl ClassifyResponse for Probe {
+impl ClassifyResponse for IsProbe {
     type FailureClass = ServerErrorsFailureClass;
     type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
 
@@ -50,8 +50,8 @@ impl ClassifyResponse for Probe {
         response: &Response<B>,
     ) -> ClassifiedResponse<Self::FailureClass, Self::ClassifyEos> {
         match self {
-            Probe(true) => ClassifiedResponse::Ready(Ok(())),
-            Probe(false) => ServerErrorsAsFailures::new().classify_response(response),
+            IsProbe(true) => ClassifiedResponse::Ready(Ok(())),
+            IsProbe(false) => ServerErrorsAsFailures::new().classify_response(response),
         }
     }
 
@@ -127,7 +127,7 @@ async fn log_lines(app: Router) -> (Logs, Logs) {
     let server = TestServer::start(app.clone()).await;
     {
         let _guard = probes.capture();
-        let prober = Prober::kamal_proxy().port(3000);
+        let prober = Prober::new(Probe::kamal_proxy().port(3000));
         assert_eq!(
             prober.check_addr(server.addr()).await,
             Err(ProbeFailure::NotReady)

@@ -8,8 +8,7 @@
 use std::time::Duration;
 
 use axum_kamal::preflight::Preflight;
-use axum_kamal::probe::Orchestrator;
-use axum_kamal::testing::{Deploy, ProbeFailure, Prober};
+use axum_kamal::testing::{Deploy, Probe, ProbeFailure, Prober};
 use axum_kamal_examples::{Config, app, app_without_healthcheck};
 use axum_kamal_tests::TestServer;
 use http::StatusCode;
@@ -29,14 +28,20 @@ struct HttpGetProbe {
 }
 
 impl HttpGetProbe {
-    /// The kubelet's prober for it: `Host: <pod ip>:<port>`, its timeout,
-    /// and as long to succeed as the kubelet allows before acting
-    /// (`periodSeconds` × `failureThreshold`).
-    fn prober(&self) -> Prober {
-        Prober::kubelet()
+    /// The kubelet's request for it: `Host: <pod ip>:<port>`, its path and
+    /// timeout.
+    fn probe(&self) -> Probe {
+        Probe::kubelet()
             .port(self.port)
             .path(self.path.clone())
             .timeout(self.timeout)
+    }
+
+    /// The kubelet's prober for it: its [`probe`](Self::probe), and as long
+    /// to succeed as the kubelet allows before acting
+    /// (`periodSeconds` × `failureThreshold`).
+    fn prober(&self) -> Prober {
+        Prober::new(self.probe())
             .interval(self.period)
             .deploy_timeout(self.period * self.failure_threshold)
     }
@@ -229,10 +234,7 @@ async fn the_readiness_checks_fit_the_manifests_probe_timeouts() {
     let config = config(container).with_database_addr("127.0.0.1:9");
     for probe in http_get_probes(container) {
         let report = Preflight::new()
-            .path(probe.path.clone())
-            .port(probe.port)
-            .timeout(probe.timeout)
-            .orchestrators([Orchestrator::Kubelet])
+            .probes([probe.probe()])
             .run(&app(&config))
             .await
             .unwrap();

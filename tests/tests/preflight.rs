@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 
 use axum_kamal::preflight::{Preflight, PreflightError};
 use axum_kamal::probe::Orchestrator;
-use axum_kamal::testing::{ProbeFailure, Prober};
+use axum_kamal::testing::{Probe, ProbeFailure, Prober};
 use axum_kamal::{HealthcheckLayer, preflight};
 use axum_kamal_examples::{Config, app, redirect_to_https};
 use axum_kamal_tests::{TestServer, host_validation, require_bearer};
@@ -52,8 +52,8 @@ async fn preflight_then_serve(app: Router) -> Result<TestServer, PreflightError>
 
 /// kamal-proxy's and the kubelet's probes over TCP, as deployed.
 fn deployed_probers() -> [Prober; 2] {
-    [Prober::kamal_proxy(), Prober::kubelet()]
-        .map(|prober| prober.port(3000).timeout(Duration::from_secs(1)))
+    [Probe::kamal_proxy(), Probe::kubelet()]
+        .map(|probe| Prober::new(probe.port(3000).timeout(Duration::from_secs(1))))
 }
 
 /// Serves `app` (whatever the preflight said) and returns what kamal-proxy's
@@ -185,7 +185,7 @@ async fn a_tower_service_around_the_router_is_checked_too() {
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, Shared::new(blocking)).await });
     assert_eq!(
-        Prober::kamal_proxy().check_addr(addr).await,
+        Prober::new(Probe::kamal_proxy()).check_addr(addr).await,
         Err(ProbeFailure::Status(StatusCode::UNAUTHORIZED))
     );
     server.abort();
@@ -239,9 +239,7 @@ async fn the_documented_setups_pass() {
         Router::new().layer(host_validation("app.example.com"))
     }
     Preflight::new()
-        .path("/healthz")
-        .port(3000)
-        .orchestrators(Orchestrator::ALL)
+        .probes(Orchestrator::ALL.map(|o| Probe::new(o).path("/healthz").port(3000)))
         .run(&custom_path())
         .await
         .unwrap();
@@ -255,7 +253,7 @@ async fn a_redirect_docker_counts_healthy_still_fails_the_preflight() {
     // never reached, so readiness is never checked.
     let served = app(&production()).layer(from_fn_with_state(true, redirect_to_https));
     let error = Preflight::new()
-        .orchestrators([Orchestrator::DockerCurl])
+        .probes([Probe::docker_curl()])
         .run(&served)
         .await
         .unwrap_err();
@@ -276,7 +274,7 @@ async fn a_layer_that_hangs_fails_after_the_timeout() {
     }
     let served = app(&production()).layer(from_fn(hang));
     let error = Preflight::new()
-        .timeout(Duration::from_millis(50))
+        .probes([Probe::kamal_proxy().timeout(Duration::from_millis(50))])
         .run(&served)
         .await
         .unwrap_err();

@@ -23,7 +23,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum_client_ip::{ClientIp, ClientIpSource};
 use axum_kamal::preflight::{Preflight, PreflightError, PreflightReport, PreflightWarning};
-use axum_kamal::probe::Orchestrator;
+use axum_kamal::probe::{Orchestrator, Probe};
 use axum_kamal::testing::{ProbeFailure, Prober};
 use axum_kamal::{Health, ShutdownHandle, StartupGate, healthcheck};
 use axum_kamal_examples::{Config, app};
@@ -74,12 +74,9 @@ struct Verdicts {
 /// The preflight, the in-process prober and the TCP probe of `orchestrator`,
 /// each on a stack fresh from `build`.
 async fn verdicts(case: &str, orchestrator: Orchestrator, build: impl Fn() -> Router) -> Verdicts {
-    let preflight = Preflight::new()
-        .port(PORT)
-        .orchestrators([orchestrator])
-        .run(&build())
-        .await;
-    let prober = Prober::new(orchestrator).port(PORT);
+    let probe = Probe::new(orchestrator).port(PORT);
+    let preflight = Preflight::new().probes([probe.clone()]).run(&build()).await;
+    let prober = Prober::new(probe);
     let in_process = prober.check_service(build()).await;
     let server = ConnectInfoServer::start(build()).await;
     let tcp = prober.check_addr(server.addr).await;
@@ -177,19 +174,21 @@ async fn served_without_connect_info_the_peer_keyed_layers_fail_everywhere() {
     // `axum::serve(listener, app)` gives no peer address: the preflight told
     // so (`peer_addr(None)`) and the TCP probe agree on tower_governor's 500.
     let app = || per_peer_rate_limit(app(&Config::default()));
+    let unserved = Probe::kamal_proxy().port(PORT).peer_addr(None);
     let error = Preflight::new()
-        .peer_addr(None)
-        .port(PORT)
+        .probes([unserved.clone()])
         .run(&app())
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
-    let in_process = Prober::kamal_proxy().peer_addr(None).port(PORT);
+    let in_process = Prober::new(unserved);
     let failure = Err(ProbeFailure::Status(StatusCode::INTERNAL_SERVER_ERROR));
     assert_eq!(in_process.check_service(app()).await, failure);
     let plain = TestServer::start(app()).await;
     assert_eq!(
-        Prober::kamal_proxy().check_addr(plain.addr()).await,
+        Prober::new(Probe::kamal_proxy())
+            .check_addr(plain.addr())
+            .await,
         failure
     );
 }
@@ -319,7 +318,7 @@ async fn checks_longer_than_the_kubelets_timeout_are_reported() {
     let two_seconds = Some(Duration::from_secs(2));
     // The preflight alone: it answers without running the check.
     let report = Preflight::new()
-        .port(PORT)
+        .probes([Probe::kamal_proxy(), Probe::kubelet()].map(|probe| probe.port(PORT)))
         .run(&slow_check(&runs, two_seconds))
         .await
         .unwrap();
