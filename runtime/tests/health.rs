@@ -170,7 +170,8 @@ async fn checks_run_concurrently() {
     let health = Health::new()
         .check("a", counted(&a, Duration::from_millis(1500), None))
         .check("b", counted(&b, Duration::from_millis(1500), None))
-        .check("c", counted(&c, Duration::from_millis(1500), None));
+        .check("c", counted(&c, Duration::from_millis(1500), None))
+        .timeout(Duration::from_secs(2));
     let (app, _) = app(healthcheck().health(health));
 
     let start = Instant::now();
@@ -656,7 +657,8 @@ async fn tolerance_ends_when_the_failing_streak_lasts_long_enough() {
     let (health, _) = uncached(
         Health::new()
             .check("db", switchable(&down, &runs, Duration::from_secs(1)))
-            .fail_after(100, Duration::from_secs(10)),
+            .fail_after(100, Duration::from_secs(10))
+            .timeout(Duration::from_secs(2)),
     );
     let (app, _) = app(healthcheck().health(health));
     assert_ok(&get(&app, "/up").await);
