@@ -39,11 +39,11 @@ async fn main() -> std::io::Result<()> {
 
     let config = Config::from_env();
     let app = app(&config);
-    // Fails at startup, with the fix, if a layer added around `app` answers
-    // kamal-proxy's or the kubelet's probe before the healthcheck does.
-    axum_kamal::preflight(&app).await?;
     let addr = std::env::var("ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
     let listener = TcpListener::bind(&addr).await?;
+    // Fails at startup, with the fix, if a layer added around `app` answers
+    // kamal-proxy's or the kubelet's probe before the healthcheck does.
+    axum_kamal::preflight(&app, listener.local_addr()?).await?;
     let url = format!("http://{}", listener.local_addr()?);
 
     println!("listening on {url}");

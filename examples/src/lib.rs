@@ -307,7 +307,7 @@ async fn whoami(Extension(Host(host)): Extension<Host>) -> String {
 ///   in [`HEALTH_SECRET_HEADER`];
 /// - [`Config::shutdown`] as the drain handle.
 ///
-/// Defaults otherwise: each check times out after 2 s and a result answers
+/// Defaults otherwise: each check times out after 800 ms and a result answers
 /// the probes of the next second.
 #[must_use]
 pub fn readiness(config: &Config) -> Health {

@@ -124,7 +124,7 @@
 //! returned router) runs before the healthcheck, and no compile-time check
 //! sees it. One line before `axum::serve` sends kamal-proxy's and the
 //! kubelet's probes to the exact service you serve and fails with what
-//! answered instead, and the fix ([`preflight()`], [`Preflight`]):
+//! answered instead, and the fix ([`preflight()`], [`preflight::Preflight`]):
 //!
 //! ```no_run
 //! # use axum::Router;
@@ -132,8 +132,9 @@
 //! # fn app() -> Router { Router::new() }
 //! # async fn run() -> std::io::Result<()> {
 //! let app = app();
-//! axum_kamal::preflight(&app).await?;
-//! axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await?, app).await
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+//! axum_kamal::preflight(&app, listener.local_addr()?).await?;
+//! axum::serve(listener, app).await
 //! # }
 //! ```
 //!
@@ -180,8 +181,8 @@
 
 mod health;
 mod layer;
-mod preflight;
-mod probe;
+pub mod preflight;
+pub mod probe;
 mod response;
 mod route;
 mod shutdown;
@@ -489,8 +490,7 @@ pub use health::{Health, HealthStatus, StartupGate, StatusChange};
 pub use layer::{
     DEFAULT_PATH, HealthcheckFuture, HealthcheckLayer, HealthcheckService, healthcheck,
 };
-pub use preflight::{Preflight, PreflightError, preflight};
-pub use probe::{Orchestrator, ProbeFailure};
+pub use preflight::preflight;
 pub use response::health_response;
 pub use route::AppRouter;
 pub use shutdown::ShutdownHandle;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use axum_kamal::Health;
-use axum_kamal::testing::{ProbeFailure, Prober};
+use axum_kamal::testing::{Probe, ProbeFailure, Prober};
 use axum_kamal_tests::{TestServer, host_validation};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -35,8 +35,7 @@ async fn absent_service() -> SocketAddr {
 }
 
 fn prober() -> Prober {
-    Prober::kamal_proxy()
-        .port(3000)
+    Prober::new(Probe::kamal_proxy().port(3000))
         .interval(Duration::from_millis(20))
         .deploy_timeout(Duration::from_millis(300))
 }

@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 use tokio::time::Instant;
 
 use super::{Check, Health, HealthStatus as Status, StatusChange};
-use crate::response::{answer, plain_text};
+use crate::response::{plain_text, probe_response};
 
 type SharedRun = Shared<BoxFuture<'static, Arc<Report>>>;
 
@@ -151,6 +151,21 @@ impl HealthState {
             let report = run.await;
             this.respond_report(&report, probe)
         })
+    }
+
+    /// The preflight's answer: the drain's or the startup gate's `503`, else
+    /// `200`, without running the checks or noting a status change.
+    pub(crate) fn respond_unchecked<B>(&self, req: &Request<B>) -> Response<Bytes> {
+        let probe = Probe {
+            head: req.method() == Method::HEAD,
+            details: false,
+        };
+        self.respond(self.gate().unwrap_or(Status::Pass), None, probe)
+    }
+
+    /// The per-check timeout, `None` without checks.
+    pub(crate) fn check_timeout(&self) -> Option<Duration> {
+        (!self.health.checks.is_empty()).then_some(self.health.timeout)
     }
 
     /// `Draining` once shutdown started, `Starting` until the startup gate
@@ -356,7 +371,7 @@ impl HealthState {
             "healthcheck probe answered"
         );
         if probe.details {
-            answer(
+            probe_response(
                 code,
                 HeaderValue::from_static("application/health+json"),
                 details_json(status, report),
