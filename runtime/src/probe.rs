@@ -428,7 +428,6 @@ impl Hop {
 
     /// The request bytes, header order as the orchestrator's client writes
     /// them.
-    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn wire_request(&self) -> Vec<u8> {
         let mut head = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\n",
@@ -533,7 +532,6 @@ impl Answer {
     }
 
     /// How the orchestrator judges this final answer.
-    #[cfg(feature = "testing")]
     pub(crate) fn judge(&self, orchestrator: Orchestrator) -> Result<StatusCode, ProbeFailure> {
         if orchestrator.counts_healthy(self.status) {
             Ok(self.status)
