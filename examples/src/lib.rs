@@ -243,7 +243,11 @@ impl Config {
         // Milliseconds; a blank or unreadable value is 0 (main prints the
         // value it took).
         let millis = |name| {
-            Duration::from_millis(non_blank(name).and_then(|v| v.trim().parse().ok()).unwrap_or(0))
+            Duration::from_millis(
+                non_blank(name)
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0),
+            )
         };
         config.startup_delay = millis(STARTUP_DELAY_VAR);
         config.drain_delay = millis(DRAIN_DELAY_VAR);
@@ -483,7 +487,8 @@ pub async fn healthcheck(config: &Config) -> ExitCode {
 
 /// The first socket address `addr` (`host:port`) resolves to.
 async fn resolve(addr: &str) -> io::Result<SocketAddr> {
-    tokio::net::lookup_host(addr).await?.next().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::NotFound, "resolves to no address")
-    })
+    tokio::net::lookup_host(addr)
+        .await?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "resolves to no address"))
 }

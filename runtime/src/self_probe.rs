@@ -147,7 +147,13 @@ impl SelfProbe {
     /// `2xx`, `1` otherwise.
     pub async fn run(&self) -> ExitCode {
         let outcome = self.answer().await;
-        println!("{}", Report { probe: self, outcome: &outcome });
+        println!(
+            "{}",
+            Report {
+                probe: self,
+                outcome: &outcome
+            }
+        );
         match outcome.and_then(|answer| answer.judge(Orchestrator::KamalProxy)) {
             Ok(_) => ExitCode::SUCCESS,
             Err(_) => ExitCode::FAILURE,
@@ -236,10 +242,16 @@ impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self { probe, outcome } = self;
         let judged = match outcome {
-            Ok(answer) => answer.judge(Orchestrator::KamalProxy).map(|status| (answer, status)),
+            Ok(answer) => answer
+                .judge(Orchestrator::KamalProxy)
+                .map(|status| (answer, status)),
             Err(failure) => Err(failure.clone()),
         };
-        let verdict = if judged.is_ok() { "healthy" } else { "unhealthy" };
+        let verdict = if judged.is_ok() {
+            "healthy"
+        } else {
+            "unhealthy"
+        };
         write!(f, "{verdict}: GET http://{}{}: ", probe.addr, probe.path)?;
         match judged {
             Ok((answer, status)) if answer.healthcheck == Some(true) => {
@@ -269,7 +281,11 @@ mod tests {
         .expect("complete");
         assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(answer.healthcheck, Some(false));
-        assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-").unwrap().is_none());
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-")
+                .unwrap()
+                .is_none()
+        );
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
     }
 

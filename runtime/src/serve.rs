@@ -339,7 +339,8 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        req.extensions_mut().insert(ConnectInfo(self.remote.clone()));
+        req.extensions_mut()
+            .insert(ConnectInfo(self.remote.clone()));
         match self.shared.app.get() {
             Some(app) => Either::Right(app.clone().oneshot(req)),
             None => Either::Left(ready(Ok(self.shared.starting(&req)))),

@@ -231,7 +231,9 @@ impl ShutdownHandle {
                 "shutdown started: readiness now answers 503; accepting connections for the \
                  drain delay (a second signal ends it), then in-flight requests finish"
             );
-            if let Either::Right(_) = select(pin!(tokio::time::sleep(delay)), pin!(signals.recv())).await {
+            if let Either::Right(_) =
+                select(pin!(tokio::time::sleep(delay)), pin!(signals.recv())).await
+            {
                 tracing::info!(target: "axum_kamal", "second signal: drain delay cut short");
             }
         }
@@ -332,7 +334,10 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(1)).await;
         handle.trigger();
         tokio::time::sleep(Duration::from_millis(4900)).await;
-        assert!(handle.is_draining(), "readiness answers 503 from the trigger on");
+        assert!(
+            handle.is_draining(),
+            "readiness answers 503 from the trigger on"
+        );
         assert!(!signal.is_finished(), "still accepting during the delay");
         tokio::time::timeout(Duration::from_millis(200), signal)
             .await

@@ -1,7 +1,9 @@
-//! The drain, in a process of its own: an app whose `Health` is built by one
-//! constructor for `#[kamal_app(health = ..)]` and once more in `main` for
-//! the graceful shutdown drains on `SIGTERM`; the quickstart's drain delay
-//! keeps accepting after `SIGTERM`, and a second `SIGTERM` cuts it short.
+//! Starting and draining, in a process of its own: an app whose `Health` is
+//! built by one constructor for `#[kamal_app(health = ..)]` and once more in
+//! `main` for the graceful shutdown drains on `SIGTERM`; the quickstart
+//! listens at once and answers `/livez` `200`, `/up` `503` during its
+//! `STARTUP_DELAY_MS`; its drain delay keeps accepting after `SIGTERM`, and
+//! a second `SIGTERM` cuts it short.
 //!
 //! The test binary runs itself as a child (the server, like a container's
 //! process, see `axum_kamal_tests::process`) and the parent sends it a real
@@ -18,7 +20,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum_kamal::{Health, ShutdownHandle};
-use axum_kamal_examples::{Config, DRAIN_DELAY_VAR, LIVENESS_PATH, serve};
+use axum_kamal_examples::{Config, DRAIN_DELAY_VAR, LIVENESS_PATH, STARTUP_DELAY_VAR, serve};
 use axum_kamal_tests::process::{LISTENING, ServingChild, is_child, poll_until};
 use axum_kamal_tests::{
     KAMAL_PROBE, PROBE_TIMEOUT, RawConnection, assert_healthy, assert_unavailable,
@@ -136,14 +138,23 @@ async fn serve_the_quickstart() {
 /// The quickstart in a child with `DRAIN_DELAY_MS=drain_delay`, started
 /// (its `/up` answered `200`), then sent one `SIGTERM`; returns once `/up`
 /// answers `503`, with the moment the signal was sent.
-async fn quickstart_sent_sigterm(test: &str, drain_delay: Duration) -> (ServingChild, std::net::SocketAddr, Instant) {
+async fn quickstart_sent_sigterm(
+    test: &str,
+    drain_delay: Duration,
+) -> (ServingChild, std::net::SocketAddr, Instant) {
     let millis = drain_delay.as_millis().to_string();
     let mut child = ServingChild::spawn(test, &[(DRAIN_DELAY_VAR, &millis)]);
     let addr = child.listening_addr().await;
     poll_until(addr, KAMAL_PROBE, StatusCode::OK, PROBE_TIMEOUT).await;
     let signalled = Instant::now();
     child.terminate().await;
-    poll_until(addr, KAMAL_PROBE, StatusCode::SERVICE_UNAVAILABLE, PROBE_TIMEOUT).await;
+    poll_until(
+        addr,
+        KAMAL_PROBE,
+        StatusCode::SERVICE_UNAVAILABLE,
+        PROBE_TIMEOUT,
+    )
+    .await;
     (child, addr, signalled)
 }
 
@@ -188,4 +199,33 @@ async fn a_second_sigterm_cuts_the_drain_delay_short() {
     child.terminate().await;
     let status = child.exit(PROBE_TIMEOUT).await;
     assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn the_quickstart_listens_at_once_and_answers_while_it_starts() {
+    if is_child() {
+        return serve_the_quickstart().await;
+    }
+    let spawned = Instant::now();
+    let mut child = ServingChild::spawn(
+        "the_quickstart_listens_at_once_and_answers_while_it_starts",
+        &[(STARTUP_DELAY_VAR, "3000")],
+    );
+    let addr = child.listening_addr().await;
+
+    // During the 3 s startup, on one keep-alive connection: liveness 200,
+    // readiness 503.
+    let mut connection = RawConnection::open(addr).await;
+    let liveness = kamal_probe_bytes("GET", LIVENESS_PATH);
+    assert_healthy(&connection.exchange(&liveness).await);
+    assert_unavailable(&connection.exchange(KAMAL_PROBE).await);
+
+    // Then the app: /up 200, on the same connection too.
+    poll_until(addr, KAMAL_PROBE, StatusCode::OK, 2 * PROBE_TIMEOUT).await;
+    assert!(
+        spawned.elapsed() >= Duration::from_secs(3),
+        "not before the startup ended"
+    );
+    assert_healthy(&connection.exchange(KAMAL_PROBE).await);
+    assert_healthy(&connection.exchange(&liveness).await);
 }

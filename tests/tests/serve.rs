@@ -25,12 +25,10 @@ use tokio::task::JoinHandle;
 
 #[kamal_app(liveness = "/livez")]
 fn app() -> Router {
-    Router::new()
-        .route("/", get(|| async { "home" }))
-        .route(
-            "/peer",
-            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
-        )
+    Router::new().route("/", get(|| async { "home" })).route(
+        "/peer",
+        get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+    )
 }
 
 /// Binds `127.0.0.1:0` and serves with `startup` in a spawned task, with
@@ -85,7 +83,10 @@ async fn answers_while_starting_then_serves_the_app_on_the_same_connection() {
     // The same connection, not reopened: now the app answers.
     assert_healthy(&early.exchange(KAMAL_PROBE).await);
     let home = early.exchange(&kamal_probe_bytes("GET", "/")).await;
-    assert_eq!((home.status, &home.body[..]), (StatusCode::OK, &b"home"[..]));
+    assert_eq!(
+        (home.status, &home.body[..]),
+        (StatusCode::OK, &b"home"[..])
+    );
     assert!(!server.is_finished());
 }
 
@@ -99,14 +100,20 @@ async fn requests_carry_connect_info_before_and_after_the_switch() {
     poll_until(addr, KAMAL_PROBE, StatusCode::OK, PROBE_TIMEOUT).await;
 
     for connection in [&mut early, &mut RawConnection::open(addr).await] {
-        let peer = connection.exchange(&kamal_probe_bytes("GET", "/peer")).await;
+        let peer = connection
+            .exchange(&kamal_probe_bytes("GET", "/peer"))
+            .await;
         assert_eq!(peer.status, StatusCode::OK, "{peer:?}");
         let peer: SocketAddr = std::str::from_utf8(&peer.body)
             .expect("UTF-8")
             .parse()
             .expect("the peer's socket address");
         assert_eq!(peer.ip(), addr.ip());
-        assert_ne!(peer.port(), addr.port(), "the client's port, not the server's");
+        assert_ne!(
+            peer.port(),
+            addr.port(),
+            "the client's port, not the server's"
+        );
     }
 }
 
@@ -199,7 +206,10 @@ async fn graceful_shutdown_lets_an_in_flight_request_finish() {
     release.notify_one();
 
     let reply = request.await.expect("the request finishes");
-    assert_eq!((reply.status, &reply.body[..]), (StatusCode::OK, &b"done"[..]));
+    assert_eq!(
+        (reply.status, &reply.body[..]),
+        (StatusCode::OK, &b"done"[..])
+    );
     tokio::time::timeout(PROBE_TIMEOUT, server)
         .await
         .expect("the server ends")
@@ -217,7 +227,19 @@ async fn another_readiness_path_is_the_one_answered_while_starting() {
         .liveness("/alive");
     let _server = tokio::spawn(server.into_future());
     let mut connection = RawConnection::open(addr).await;
-    assert_healthy(&connection.exchange(&kamal_probe_bytes("GET", "/alive")).await);
-    assert_unavailable(&connection.exchange(&kamal_probe_bytes("GET", "/healthz")).await);
-    assert_unavailable(&connection.exchange(&kamal_probe_bytes("GET", "/livez")).await);
+    assert_healthy(
+        &connection
+            .exchange(&kamal_probe_bytes("GET", "/alive"))
+            .await,
+    );
+    assert_unavailable(
+        &connection
+            .exchange(&kamal_probe_bytes("GET", "/healthz"))
+            .await,
+    );
+    assert_unavailable(
+        &connection
+            .exchange(&kamal_probe_bytes("GET", "/livez"))
+            .await,
+    );
 }
