@@ -165,9 +165,12 @@
 //!         migrate().await?;
 //!         Ok::<_, std::io::Error>(app())
 //!     };
+//!     // Kubernetes: 5 s for the endpoint removal to reach the load
+//!     // balancers. Kamal: `signal()`, kamal-proxy drains before the signal.
+//!     let drain = ShutdownHandle::process_wide().signal_with_delay(Duration::from_secs(5));
 //!     axum_kamal::serve(listener, startup)
 //!         .liveness("/livez")
-//!         .with_graceful_shutdown(ShutdownHandle::process_wide().signal_with_delay(Duration::ZERO))
+//!         .with_graceful_shutdown(drain)
 //!         .await?;
 //!     Ok(std::process::ExitCode::SUCCESS)
 //! }
