@@ -124,7 +124,8 @@ impl<L, F, G> Serve<L, F, G> {
     ///
     /// ```
     /// # async fn f(listener: tokio::net::TcpListener) {
-    /// let server = axum_kamal::serve(listener, async { Ok::<_, std::io::Error>(axum::Router::new()) })
+    /// let startup = async { Ok::<axum::Router, std::io::Error>(axum::Router::new()) };
+    /// let server = axum_kamal::serve(listener, startup)
     ///     .path("/healthz");
     /// # }
     /// ```
@@ -144,7 +145,8 @@ impl<L, F, G> Serve<L, F, G> {
     ///
     /// ```
     /// # async fn f(listener: tokio::net::TcpListener) {
-    /// let server = axum_kamal::serve(listener, async { Ok::<_, std::io::Error>(axum::Router::new()) })
+    /// let startup = async { Ok::<axum::Router, std::io::Error>(axum::Router::new()) };
+    /// let server = axum_kamal::serve(listener, startup)
     ///     .liveness("/livez");
     /// # }
     /// ```
