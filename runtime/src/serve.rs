@@ -208,54 +208,41 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Result<(), E>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
-    }
-}
-
-impl<L, F, S, E, G> Serve<L, F, G>
-where
-    L: Listener,
-    L::Addr: Clone + Debug + Sync,
-    F: Future<Output = Result<S, E>> + Send + 'static,
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send,
-    E: From<io::Error> + Send + 'static,
-    G: Future<Output = ()> + Send + 'static,
-{
-    async fn run(self) -> Result<(), E> {
-        let shared = Arc::new(Shared {
-            app: OnceLock::new(),
-            probes: self.probes,
-        });
-        tracing::info!(
-            target: "axum_kamal",
-            readiness = shared.probes.path(),
-            liveness = shared.probes.liveness_path(),
-            "serving while the app starts: readiness answers 503, liveness 200"
-        );
-        let server = axum::serve(
-            self.listener,
-            Connections {
-                shared: Arc::clone(&shared),
-            },
-        )
-        .with_graceful_shutdown(self.signal)
-        .into_future();
-        let mut startup = AbortOnDrop(tokio::spawn(self.startup));
-        let started = async {
-            let app = match (&mut startup.0).await {
-                Ok(result) => result?,
-                Err(join) => std::panic::resume_unwind(join.into_panic()),
+        Box::pin(async move {
+            let shared = Arc::new(Shared {
+                app: OnceLock::new(),
+                probes: self.probes,
+            });
+            tracing::info!(
+                target: "axum_kamal",
+                readiness = shared.probes.path(),
+                liveness = shared.probes.liveness_path(),
+                "serving while the app starts: readiness answers 503, liveness 200"
+            );
+            let server = axum::serve(
+                self.listener,
+                Connections {
+                    shared: Arc::clone(&shared),
+                },
+            )
+            .with_graceful_shutdown(self.signal)
+            .into_future();
+            let mut startup = AbortOnDrop(tokio::spawn(self.startup));
+            let started = async {
+                let app = match (&mut startup.0).await {
+                    Ok(result) => result?,
+                    Err(join) => std::panic::resume_unwind(join.into_panic()),
+                };
+                // Set once, here only: `set` cannot fail.
+                let _ = shared.app.set(app);
+                tracing::info!(target: "axum_kamal", "startup finished: serving the app");
+                pending::<Result<(), E>>().await
             };
-            // Set once, here only: `set` cannot fail.
-            let _ = shared.app.set(app);
-            tracing::info!(target: "axum_kamal", "startup finished: serving the app");
-            pending::<Result<(), E>>().await
-        };
-        match select(pin!(server), pin!(started)).await {
-            Either::Left((served, _)) => served.map_err(E::from),
-            Either::Right((failed, _)) => failed,
-        }
+            match select(pin!(server), pin!(started)).await {
+                Either::Left((served, _)) => served.map_err(E::from),
+                Either::Right((failed, _)) => failed,
+            }
+        })
     }
 }
 
