@@ -243,3 +243,23 @@ async fn another_readiness_path_is_the_one_answered_while_starting() {
             .await,
     );
 }
+
+#[tokio::test]
+async fn a_panicking_startup_panics_in_the_caller() {
+    let startup = async {
+        tokio::task::yield_now().await;
+        if true {
+            panic!("migration 7 panicked");
+        }
+        Ok::<Router, io::Error>(app())
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let error = tokio::spawn(axum_kamal::serve(listener, startup).into_future())
+        .await
+        .expect_err("the serve future panics");
+    let payload = error.into_panic();
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"migration 7 panicked")
+    );
+}
