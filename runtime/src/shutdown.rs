@@ -249,27 +249,32 @@ struct OsSignals {
     terminate: tokio::signal::unix::Signal,
 }
 
+#[cfg(unix)]
 impl OsSignals {
     fn install() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Self {
-                interrupt: signal(SignalKind::interrupt())
-                    .expect("axum-kamal: failed to install the Ctrl-C handler"),
-                terminate: signal(SignalKind::terminate())
-                    .expect("axum-kamal: failed to install the SIGTERM handler"),
-            }
+        use tokio::signal::unix::{SignalKind, signal};
+        Self {
+            interrupt: signal(SignalKind::interrupt())
+                .expect("axum-kamal: failed to install the Ctrl-C handler"),
+            terminate: signal(SignalKind::terminate())
+                .expect("axum-kamal: failed to install the SIGTERM handler"),
         }
-        #[cfg(not(unix))]
+    }
+
+    /// Resolves on the next Ctrl-C or `SIGTERM`.
+    async fn recv(&mut self) {
+        select(pin!(self.interrupt.recv()), pin!(self.terminate.recv())).await;
+    }
+}
+
+#[cfg(not(unix))]
+impl OsSignals {
+    fn install() -> Self {
         Self {}
     }
 
-    /// Resolves on the next Ctrl-C or (Unix) `SIGTERM`.
+    /// Resolves on the next Ctrl-C.
     async fn recv(&mut self) {
-        #[cfg(unix)]
-        select(pin!(self.interrupt.recv()), pin!(self.terminate.recv())).await;
-        #[cfg(not(unix))]
         tokio::signal::ctrl_c()
             .await
             .expect("axum-kamal: failed to install the Ctrl-C handler");
