@@ -8,6 +8,7 @@
 //! here over real TCP.
 
 use std::io;
+use std::net::SocketAddr;
 use std::process::{ExitCode, Output};
 
 use axum::Router;
@@ -55,6 +56,25 @@ async fn a_serving_app_is_healthy() {
     );
 }
 
+/// Runs `test`'s child against `addr` and asserts it exits 1 with the
+/// line `unhealthy: GET http://<addr>/up: <reason>…`; returns the line.
+async fn assert_unhealthy(test: &str, addr: SocketAddr, reason: &str) -> String {
+    let (code, line) = probe(test, &addr.to_string()).await;
+    assert_eq!(code, Some(1), "{line}");
+    let expected = format!("unhealthy: GET http://{addr}/up: {reason}");
+    assert!(line.starts_with(&expected), "{line:?} is not {expected:?}…");
+    line
+}
+
+/// A local address nothing listens on.
+async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("local address")
+}
+
+/// The healthcheck's own 503, as `SelfProbe` words it.
+const NOT_READY: &str = "the healthcheck answered 503 Service Unavailable";
+
 #[tokio::test]
 async fn an_app_still_starting_is_unhealthy_and_says_the_healthcheck_answered() {
     if is_child() {
@@ -65,18 +85,8 @@ async fn an_app_still_starting_is_unhealthy_and_says_the_healthcheck_answered() 
     let starting = std::future::pending::<io::Result<Router>>();
     let _server = tokio::spawn(axum_kamal::serve(listener, starting).into_future());
 
-    let (code, line) = probe(
-        "an_app_still_starting_is_unhealthy_and_says_the_healthcheck_answered",
-        &addr.to_string(),
-    )
-    .await;
-    assert_eq!(code, Some(1), "{line}");
-    assert!(
-        line.starts_with(&format!(
-            "unhealthy: GET http://{addr}/up: the healthcheck answered 503 Service Unavailable"
-        )),
-        "{line}"
-    );
+    let test = "an_app_still_starting_is_unhealthy_and_says_the_healthcheck_answered";
+    assert_unhealthy(test, addr, NOT_READY).await;
 }
 
 #[tokio::test]
@@ -84,22 +94,11 @@ async fn a_failing_readiness_check_is_unhealthy() {
     if is_child() {
         return child().await;
     }
-    // DATABASE_ADDR points at a port nothing listens on.
-    let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let database = closed.local_addr().expect("local address");
-    drop(closed);
-    let server = TestServer::start(app(
-        &Config::default().with_database_addr(database.to_string())
-    ))
-    .await;
+    let database = closed_port().await.to_string();
+    let server = TestServer::start(app(&Config::default().with_database_addr(database))).await;
 
-    let (code, line) = probe(
-        "a_failing_readiness_check_is_unhealthy",
-        &server.addr().to_string(),
-    )
-    .await;
-    assert_eq!(code, Some(1), "{line}");
-    assert!(line.contains("the healthcheck answered 503"), "{line}");
+    let test = "a_failing_readiness_check_is_unhealthy";
+    assert_unhealthy(test, server.addr(), NOT_READY).await;
 }
 
 #[tokio::test]
@@ -107,22 +106,10 @@ async fn a_stopped_app_is_unhealthy_and_nothing_answered() {
     if is_child() {
         return child().await;
     }
-    let stopped = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = stopped.local_addr().expect("local address");
-    drop(stopped);
+    let addr = closed_port().await;
 
-    let (code, line) = probe(
-        "a_stopped_app_is_unhealthy_and_nothing_answered",
-        &addr.to_string(),
-    )
-    .await;
-    assert_eq!(code, Some(1), "{line}");
-    assert!(
-        line.starts_with(&format!(
-            "unhealthy: GET http://{addr}/up: dial tcp {addr}: "
-        )),
-        "{line}"
-    );
+    let test = "a_stopped_app_is_unhealthy_and_nothing_answered";
+    let line = assert_unhealthy(test, addr, &format!("dial tcp {addr}: ")).await;
     assert!(line.to_lowercase().contains("refused"), "{line}");
 }
 
@@ -134,16 +121,9 @@ async fn a_layer_answering_the_probe_is_named() {
     // Without #[kamal_app], host validation rejects kamal-proxy's Host.
     let server = TestServer::start(app_without_healthcheck(&Config::default())).await;
 
-    let (code, line) = probe(
-        "a_layer_answering_the_probe_is_named",
-        &server.addr().to_string(),
-    )
-    .await;
-    assert_eq!(code, Some(1), "{line}");
-    assert!(
-        line.contains("unexpected status 400 Bad Request, not from the healthcheck"),
-        "{line}"
-    );
+    let test = "a_layer_answering_the_probe_is_named";
+    let reason = "unexpected status 400 Bad Request, not from the healthcheck";
+    assert_unhealthy(test, server.addr(), reason).await;
 }
 
 #[tokio::test]
