@@ -7,13 +7,18 @@ connection every 0.5 ms (a refused connection included), and records the
 time from just before the process is started to the first answer whose
 status is in STATUS; then stops the process (SIGTERM, then SIGKILL) and starts
 the next run. Prints min, median and max over the runs, in milliseconds.
+With --vs 'BASELINE', COMMAND and BASELINE run in turn (A B A B ...) and the
+ratio A/B is taken pair by pair, so that the machine's drift moves both.
 
     python3 scripts/first-answer.py --runs 30 --path /up --status 2xx -- target/release/examples/quickstart
+    python3 scripts/first-answer.py --vs target/release/examples/quickstart_without_macro -- target/release/examples/quickstart
+    STARTUP_DELAY_MS=3000 python3 scripts/first-answer.py --path /livez --vs-path /up --vs target/release/examples/quickstart_without_macro -- target/release/examples/quickstart
     STARTUP_DELAY_MS=3000 python3 scripts/first-answer.py --path /livez -- target/release/examples/quickstart
 """
 
 import argparse
 import os
+import shlex
 import signal
 import socket
 import statistics
@@ -84,18 +89,32 @@ def main():
     parser.add_argument("--path", default="/up")
     parser.add_argument("--status", default="2xx", help="200, 2xx, ...")
     parser.add_argument("--limit", type=float, default=30, help="seconds per run")
+    parser.add_argument("--vs", help="a baseline command, run in turn with COMMAND")
+    parser.add_argument("--vs-path", help="the baseline's path (default: --path)")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("no command")
-    times = [one_run(command, args.path, args.status, args.limit) for _ in range(args.runs)]
-    print(
-        f"{' '.join(command)}: first {args.status} on {args.path} after "
-        f"min {min(times):.2f} / median {statistics.median(times):.2f} / "
-        f"max {max(times):.2f} ms over {args.runs} runs"
-    )
-
+    commands = [(command, args.path)]
+    if args.vs:
+        commands.append((shlex.split(args.vs), args.vs_path or args.path))
+    times = [[] for _ in commands]
+    for _ in range(args.runs):
+        for i, (cmd, path) in enumerate(commands):
+            times[i].append(one_run(cmd, path, args.status, args.limit))
+    for (cmd, path), runs in zip(commands, times):
+        print(
+            f"{' '.join(cmd)}: first {args.status} on {path} after "
+            f"min {min(runs):.2f} / median {statistics.median(runs):.2f} / "
+            f"max {max(runs):.2f} ms over {args.runs} runs"
+        )
+    if args.vs:
+        ratios = [a / b for a, b in zip(*times)]
+        print(
+            f"ratio A/B, pair by pair: min {min(ratios):.3f} / "
+            f"median {statistics.median(ratios):.3f} / max {max(ratios):.3f}"
+        )
 
 if __name__ == "__main__":
     main()

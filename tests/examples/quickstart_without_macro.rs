@@ -4,7 +4,7 @@
 //! once built (no preflight, no serving while starting, no drain).
 //!
 //! ```sh
-//! ADDR=127.0.0.1:3000 cargo run --release --example quickstart_without_macro
+//! ADDR=127.0.0.1:3000 cargo run --release -p axum-kamal-tests --example quickstart_without_macro
 //! ```
 
 use axum::routing::get;
