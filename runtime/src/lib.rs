@@ -138,6 +138,45 @@
 //! # }
 //! ```
 //!
+//! # Starting, probing itself, stopping
+//!
+//! [`serve()`] binds first and answers liveness `200` and readiness `503`
+//! while the app's startup (migrations, warm-up) runs, then serves the app
+//! on the same listener. [`SelfProbe`] is a Docker `HEALTHCHECK` without
+//! curl: the app's own binary sends kamal-proxy's probe to itself.
+//! [`ShutdownHandle::signal_with_delay`] keeps accepting for a while after
+//! `SIGTERM`, readiness already `503`, for Kubernetes' endpoint removal.
+//!
+//! ```no_run
+//! # use axum::Router;
+//! # #[axum_kamal::kamal_app(liveness = "/livez")]
+//! # fn app() -> Router { Router::new() }
+//! # async fn migrate() -> std::io::Result<()> { Ok(()) }
+//! use std::time::Duration;
+//! use axum_kamal::{SelfProbe, ShutdownHandle};
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<std::process::ExitCode> {
+//!     let addr = "0.0.0.0:3000".parse().unwrap();
+//!     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+//!         return Ok(SelfProbe::new(addr).run().await);
+//!     }
+//!     let listener = tokio::net::TcpListener::bind(addr).await?;
+//!     let startup = async {
+//!         migrate().await?;
+//!         Ok::<_, std::io::Error>(app())
+//!     };
+//!     // Kubernetes: 5 s for the endpoint removal to reach the load
+//!     // balancers. Kamal: `signal()`, kamal-proxy drains before the signal.
+//!     let drain = ShutdownHandle::process_wide().signal_with_delay(Duration::from_secs(5));
+//!     axum_kamal::serve(listener, startup)
+//!         .liveness("/livez")
+//!         .with_graceful_shutdown(drain)
+//!         .await?;
+//!     Ok(std::process::ExitCode::SUCCESS)
+//! }
+//! ```
+//!
 //! # What is answered
 //!
 //! `GET` or `HEAD` on exactly the configured path (default [`DEFAULT_PATH`],
@@ -185,6 +224,8 @@ pub mod preflight;
 pub mod probe;
 mod response;
 mod route;
+mod self_probe;
+mod serve;
 mod shutdown;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -493,6 +534,8 @@ pub use layer::{
 pub use preflight::preflight;
 pub use response::health_response;
 pub use route::AppRouter;
+pub use self_probe::SelfProbe;
+pub use serve::{Serve, serve};
 pub use shutdown::ShutdownHandle;
 
 // The README's Rust examples, compiled as doctests (only under `cargo test

@@ -908,7 +908,6 @@ impl Received {
     }
 
     /// How the orchestrator judges this final response.
-    #[cfg(feature = "testing")]
     pub(crate) fn judge(&self, orchestrator: Orchestrator) -> Result<StatusCode, ProbeFailure> {
         if orchestrator.counts_healthy(self.status) {
             Ok(self.status)

@@ -10,7 +10,8 @@
 //!   [`assert_unavailable_head`], [`assert_not_healthcheck`]) and on "nothing
 //!   else changed" ([`assert_unchanged`]);
 //! - real third-party layers that reject the probe ([`host_validation`],
-//!   [`require_bearer`]) and a request counter ([`Counter`], [`count`]).
+//!   [`require_bearer`]) and a request counter ([`Counter`], [`count`]);
+//! - a test binary running itself as a child process ([`process`]).
 
 use std::fmt::Debug;
 use std::future::{Ready, ready};
@@ -38,6 +39,8 @@ use tower::layer::util::{Identity, Stack};
 use tower::{BoxError, ServiceBuilder, ServiceExt};
 use tower_allowed_hosts::AllowedHostLayer;
 use tower_http::validate_request::ValidateRequestHeaderLayer;
+
+pub mod process;
 
 // kamal-proxy's probe and the answer assertions, shared with the runtime's
 // integration tests.
