@@ -5,6 +5,8 @@
 //! ADDR=0.0.0.0:3000 cargo run --example quickstart
 //! ALLOWED_HOSTS=example.com FORCE_HTTPS=1 cargo run --example quickstart
 //! DATABASE_ADDR=127.0.0.1:5432 HEALTH_SECRET=change-me cargo run --example quickstart
+//! STARTUP_DELAY_MS=3000 DRAIN_DELAY_MS=5000 cargo run --example quickstart
+//! cargo run --example quickstart -- healthcheck  # Docker's HEALTHCHECK: exit 0 when /up is 2xx
 //! ```
 //!
 //! `ADDR` is the listen address (default `127.0.0.1:3000`; port `0` picks a
@@ -15,35 +17,42 @@
 //! `DATABASE_ADDR` (`host:port`, optional) makes `/up` answer `503` while no
 //! TCP connection to it can be opened; `HEALTH_SECRET` (optional) unlocks a
 //! JSON report on `/up` for requests carrying it in `x-health-secret`.
-//! `/livez` always answers `200`. On `SIGTERM` or Ctrl-C, `/up` answers `503`
-//! while in-flight requests finish, then the server exits.
+//! `/livez` always answers `200`.
+//!
+//! The server listens at once: during `STARTUP_DELAY_MS` (default 0; it
+//! stands for migrations) `/livez` answers `200` and `/up` `503`, then the
+//! app serves. On `SIGTERM` or Ctrl-C, `/up` answers `503`, the server keeps
+//! accepting for `DRAIN_DELAY_MS` (default 0; a second signal cuts it
+//! short), then exits once in-flight requests finish.
+//!
+//! `quickstart healthcheck` sends kamal-proxy's probe to `ADDR`'s `/up`
+//! (`0.0.0.0` means `127.0.0.1`), prints who answered and exits `0` on a
+//! `2xx`, `1` otherwise: the Dockerfile's `HEALTHCHECK`, without curl.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 
 use axum_kamal_examples::{
-    ALLOWED_HOSTS_VAR, Config, DATABASE_ADDR_VAR, FORCE_HTTPS_VAR, HEALTH_SECRET_HEADER,
-    HEALTH_SECRET_VAR, LIVENESS_PATH, app,
+    ALLOWED_HOSTS_VAR, Config, DATABASE_ADDR_VAR, DRAIN_DELAY_VAR, FORCE_HTTPS_VAR,
+    HEALTH_SECRET_HEADER, HEALTH_SECRET_VAR, LIVENESS_PATH, STARTUP_DELAY_VAR, healthcheck, serve,
 };
 use tokio::net::TcpListener;
 use tracing::Level;
 
-/// Listen address when `ADDR` is unset.
-const DEFAULT_ADDR: &str = "127.0.0.1:3000";
-
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> std::io::Result<ExitCode> {
+    let config = Config::from_env();
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return Ok(healthcheck(&config).await);
+    }
+
     tracing_subscriber::fmt()
         .with_max_level(Level::INFO)
         .with_ansi(std::io::stdout().is_terminal())
         .init();
 
-    let config = Config::from_env();
-    let app = app(&config);
-    // Fails at startup, with the fix, if a layer added around `app` answers
-    // kamal-proxy's or the kubelet's probe before the healthcheck does.
-    axum_kamal::preflight(&app).await?;
-    let addr = std::env::var("ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
-    let listener = TcpListener::bind(&addr).await?;
+    // Bound before the app is built: probes are answered from now on.
+    let listener = TcpListener::bind(&config.addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
 
     println!("listening on {url}");
@@ -79,13 +88,16 @@ async fn main() -> std::io::Result<()> {
         println!("the JSON health report:");
         println!("  curl -i -H \"{HEALTH_SECRET_HEADER}: ${HEALTH_SECRET_VAR}\" {url}/up");
     }
-    println!("SIGTERM or Ctrl-C: /up answers 503 while in-flight requests finish");
+    println!(
+        "{STARTUP_DELAY_VAR}={}: /livez answers 200 and /up 503 until the app has started",
+        config.startup_delay.as_millis()
+    );
+    println!(
+        "SIGTERM or Ctrl-C: /up answers 503, new connections are accepted for \
+         {DRAIN_DELAY_VAR}={} (a second signal cuts it short), then in-flight requests finish",
+        config.drain_delay.as_millis()
+    );
 
-    // The handle readiness uses (Config::shutdown): on SIGTERM / Ctrl-C it
-    // starts the drain, then axum stops accepting connections and waits for
-    // in-flight requests.
-    let shutdown = config.shutdown.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.signal())
-        .await
+    serve(config, listener).await?;
+    Ok(ExitCode::SUCCESS)
 }

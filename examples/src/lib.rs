@@ -28,13 +28,21 @@
 //! `200` while the process serves, and [`HEALTH_SECRET_VAR`] unlocks a JSON
 //! report on `/up` for requests carrying [`HEALTH_SECRET_HEADER`].
 //!
+//! [`serve`] is the whole of `main` after the bind: it answers `/livez`
+//! `200` and `/up` `503` while [`start`] runs, serves [`app`] once it is
+//! done, and drains on `SIGTERM`; [`healthcheck`] is the binary probing
+//! itself for Docker's `HEALTHCHECK`.
+//!
 //! [`postgres`] is a second app whose readiness runs `SELECT 1` on a real
 //! PostgreSQL server.
 
 use std::env;
 use std::fmt;
 use std::io;
+use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Request, State};
@@ -44,8 +52,8 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use axum_kamal::{Health, ShutdownHandle};
-use tokio::net::TcpStream;
+use axum_kamal::{Health, SelfProbe, ShutdownHandle};
+use tokio::net::{TcpListener, TcpStream};
 use tower::{BoxError, ServiceBuilder};
 use tower_allowed_hosts::matcher::Matcher;
 use tower_allowed_hosts::{AllowedHostLayer, Host};
@@ -79,6 +87,24 @@ pub const HEALTH_SECRET_VAR: &str = "HEALTH_SECRET";
 /// Header that carries [`HEALTH_SECRET_VAR`]'s value to get the JSON report:
 /// `curl -H "x-health-secret: $HEALTH_SECRET" http://127.0.0.1:3000/up`.
 pub const HEALTH_SECRET_HEADER: &str = "x-health-secret";
+
+/// Environment variable holding the listen address (`host:port`); port `0`
+/// picks a free one. `quickstart healthcheck` probes it.
+pub const ADDR_VAR: &str = "ADDR";
+
+/// The listen address when [`ADDR_VAR`] is unset.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+/// Environment variable holding how long, in milliseconds, the startup
+/// takes before the app is built (default 0): it stands for the migrations
+/// and warm-up of a real app, during which [`serve`] answers `/livez` `200`
+/// and `/up` `503`.
+pub const STARTUP_DELAY_VAR: &str = "STARTUP_DELAY_MS";
+
+/// Environment variable holding how long, in milliseconds, the server keeps
+/// accepting connections after `SIGTERM`, `/up` already `503` (default 0;
+/// see [`ShutdownHandle::signal_with_delay`]).
+pub const DRAIN_DELAY_VAR: &str = "DRAIN_DELAY_MS";
 
 /// The liveness path: `200 OK` without running checks, even while shutting
 /// down ([`app`]'s `#[kamal_app(liveness = LIVENESS_PATH)]`).
@@ -157,6 +183,14 @@ pub struct Config {
     /// [`HEALTH_SECRET_HEADER`] ([`HEALTH_SECRET_VAR`]); `None`: no report.
     /// Never shown by `Debug`.
     pub health_secret: Option<String>,
+    /// The listen address ([`ADDR_VAR`], default [`DEFAULT_ADDR`]).
+    pub addr: String,
+    /// How long the startup takes before the app is built
+    /// ([`STARTUP_DELAY_VAR`]).
+    pub startup_delay: Duration,
+    /// How long the server keeps accepting after `SIGTERM`
+    /// ([`DRAIN_DELAY_VAR`]).
+    pub drain_delay: Duration,
     /// Starts the shutdown drain: from [`ShutdownHandle::trigger`] (or
     /// `SIGTERM` / Ctrl-C through [`ShutdownHandle::signal`]) on, `/up`
     /// answers `503` while in-flight requests finish.
@@ -174,13 +208,17 @@ impl fmt::Debug for Config {
                 &self.health_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("shutdown", &self.shutdown)
+            .field("addr", &self.addr)
+            .field("startup_delay", &self.startup_delay)
+            .field("drain_delay", &self.drain_delay)
             .finish()
     }
 }
 
 impl Config {
     /// Reads [`ALLOWED_HOSTS_VAR`], [`FORCE_HTTPS_VAR`],
-    /// [`DATABASE_ADDR_VAR`] and [`HEALTH_SECRET_VAR`] from the process
+    /// [`DATABASE_ADDR_VAR`], [`HEALTH_SECRET_VAR`], [`ADDR_VAR`],
+    /// [`STARTUP_DELAY_VAR`] and [`DRAIN_DELAY_VAR`] from the process
     /// environment.
     #[must_use]
     pub fn from_env() -> Self {
@@ -199,12 +237,26 @@ impl Config {
         );
         config.database_addr = non_blank(DATABASE_ADDR_VAR).map(|addr| addr.trim().to_owned());
         config.health_secret = non_blank(HEALTH_SECRET_VAR);
+        if let Some(addr) = non_blank(ADDR_VAR) {
+            config.addr = addr.trim().to_owned();
+        }
+        // Milliseconds; a blank or unreadable value is 0 (main prints the
+        // value it took).
+        let millis = |name| {
+            Duration::from_millis(
+                non_blank(name)
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0),
+            )
+        };
+        config.startup_delay = millis(STARTUP_DELAY_VAR);
+        config.drain_delay = millis(DRAIN_DELAY_VAR);
         config
     }
 
     /// Builds the configuration from the values of [`ALLOWED_HOSTS_VAR`] and
     /// [`FORCE_HTTPS_VAR`] (`None` when unset), without a dependency check or
-    /// health secret.
+    /// health secret, on [`DEFAULT_ADDR`], without startup or drain delay.
     #[must_use]
     pub fn from_vars(allowed_hosts: Option<&str>, force_https: Option<&str>) -> Self {
         let force_https = force_https.is_some_and(|value| {
@@ -218,6 +270,9 @@ impl Config {
             database_addr: None,
             health_secret: None,
             shutdown: ShutdownHandle::new(),
+            addr: DEFAULT_ADDR.to_owned(),
+            startup_delay: Duration::ZERO,
+            drain_delay: Duration::ZERO,
         }
     }
 
@@ -307,7 +362,7 @@ async fn whoami(Extension(Host(host)): Extension<Host>) -> String {
 ///   in [`HEALTH_SECRET_HEADER`];
 /// - [`Config::shutdown`] as the drain handle.
 ///
-/// Defaults otherwise: each check times out after 2 s and a result answers
+/// Defaults otherwise: each check times out after 800 ms and a result answers
 /// the probes of the next second.
 #[must_use]
 pub fn readiness(config: &Config) -> Health {
@@ -383,4 +438,59 @@ quickstart_app! {
     /// host validation (`400`), or redirected to HTTPS when its host is
     /// allowed and `force_https` is on (`301`).
     app_without_healthcheck(config)
+}
+
+/// The quickstart's startup, run by [`serve`] while the listener already
+/// answers: waits [`Config::startup_delay`] (where a real app runs its
+/// migrations and connects its pool), builds [`app`] and runs the
+/// [`preflight`](axum_kamal::preflight()) on it, with the address the app
+/// is served on (`serving_on`: its port goes in the probes' `Host`).
+///
+/// # Errors
+/// The preflight's, when a layer answers a probe before the healthcheck.
+pub async fn start(config: Config, serving_on: SocketAddr) -> io::Result<Router> {
+    tokio::time::sleep(config.startup_delay).await;
+    let app = app(&config);
+    // Fails, with the fix, if a layer added around `app` answers
+    // kamal-proxy's or the kubelet's probe before the healthcheck does.
+    axum_kamal::preflight(&app, serving_on).await?;
+    Ok(app)
+}
+
+/// Serves the quickstart on `listener` as `main` does: `/livez` `200` and
+/// `/up` `503` from the first moment, the app once [`start`] is done; on
+/// `SIGTERM` or Ctrl-C `/up` answers `503`, the server keeps accepting for
+/// [`Config::drain_delay`] (a second signal cuts it short), then stops
+/// accepting and lets in-flight requests finish.
+///
+/// # Errors
+/// The startup's, or the listener's.
+pub async fn serve(config: Config, listener: TcpListener) -> io::Result<()> {
+    let drain = config.shutdown.signal_with_delay(config.drain_delay);
+    let serving_on = listener.local_addr()?;
+    axum_kamal::serve(listener, start(config, serving_on))
+        .liveness(LIVENESS_PATH)
+        .with_graceful_shutdown(drain)
+        .await
+}
+
+/// `quickstart healthcheck`: kamal-proxy's probe of `/up` on
+/// [`Config::addr`] (`0.0.0.0` means `127.0.0.1`), with what answered
+/// printed; success on a `2xx`, `1` otherwise (Docker's `HEALTHCHECK`).
+pub async fn healthcheck(config: &Config) -> ExitCode {
+    match resolve(&config.addr).await {
+        Ok(addr) => SelfProbe::new(addr).run().await,
+        Err(error) => {
+            println!("unhealthy: {ADDR_VAR}={}: {error}", config.addr);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The first socket address `addr` (`host:port`) resolves to.
+async fn resolve(addr: &str) -> io::Result<SocketAddr> {
+    tokio::net::lookup_host(addr)
+        .await?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "resolves to no address"))
 }

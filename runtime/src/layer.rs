@@ -16,6 +16,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::health::{Health, HealthState};
+use crate::probe::{InProcessProbe, Reached};
 use crate::response::healthy;
 use axum::body::Body;
 
@@ -110,6 +111,81 @@ pub fn healthcheck() -> HealthcheckLayer {
 /// assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "app");
 /// # });
 /// ```
+///
+/// # Access logs with explicit placement
+///
+/// With tower-http's `TraceLayer` outside the healthcheck, probes are in the
+/// access log, and its default classifier (`ServerErrorsAsFailures`) counts
+/// every `5xx` as a failure: each `503` of a healthcheck that is not ready
+/// logs `ERROR … response failed classification=Status code: 503`, once a
+/// second under Kamal. `on_failure` only sees the classification, not the
+/// request, so the fix is the classifier: give `TraceLayer::new` one that
+/// counts the probes' answers as answers and everything else as tower-http
+/// does (the probes still get their access-log line, at the `on_response`
+/// level, with their status):
+///
+/// ```
+/// use std::fmt::Display;
+/// use axum::{Router, routing::get};
+/// use http::{Request, Response, StatusCode};
+/// use tower_http::classify::{
+///     ClassifiedResponse, ClassifyResponse, MakeClassifier, NeverClassifyEos,
+///     ServerErrorsAsFailures, ServerErrorsFailureClass,
+/// };
+/// use tower_http::trace::TraceLayer;
+///
+/// /// `ServerErrorsAsFailures`, except on the healthcheck's path, where a
+/// /// `503` means "not ready", not a failure of the server.
+/// #[derive(Clone, Copy)]
+/// struct ProbesAreAnswers(&'static str);
+///
+/// /// The classifier of one request: whether it is a probe.
+/// #[derive(Clone, Copy)]
+/// struct IsProbe(bool);
+///
+/// impl MakeClassifier for ProbesAreAnswers {
+///     type Classifier = IsProbe;
+///     type FailureClass = ServerErrorsFailureClass;
+///     type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
+///
+///     fn make_classifier<B>(&self, request: &Request<B>) -> IsProbe {
+///         IsProbe(request.uri().path() == self.0)
+///     }
+/// }
+///
+/// impl ClassifyResponse for IsProbe {
+///     type FailureClass = ServerErrorsFailureClass;
+///     type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
+///
+///     fn classify_response<B>(
+///         self,
+///         response: &Response<B>,
+///     ) -> ClassifiedResponse<Self::FailureClass, Self::ClassifyEos> {
+///         match self {
+///             IsProbe(true) => ClassifiedResponse::Ready(Ok(())),
+///             IsProbe(false) => ServerErrorsAsFailures::new().classify_response(response),
+///         }
+///     }
+///
+///     fn classify_error<E: Display + 'static>(self, error: &E) -> Self::FailureClass {
+///         ServerErrorsAsFailures::new().classify_error(error)
+///     }
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "hello" }))
+///     .layer(axum_kamal::healthcheck())
+///     .layer(TraceLayer::new(ProbesAreAnswers(axum_kamal::DEFAULT_PATH)));
+///
+/// let unavailable = Response::builder().status(StatusCode::SERVICE_UNAVAILABLE).body(()).unwrap();
+/// let probe = ProbesAreAnswers("/up").make_classifier(&Request::get("/up").body(()).unwrap());
+/// assert!(matches!(probe.classify_response(&unavailable), ClassifiedResponse::Ready(Ok(()))));
+/// let other = ProbesAreAnswers("/up").make_classifier(&Request::get("/").body(()).unwrap());
+/// assert!(matches!(other.classify_response(&unavailable), ClassifiedResponse::Ready(Err(_))));
+/// ```
+///
+/// `tests/tests/access_logs.rs` checks it against a served app: no `ERROR`
+/// line for a failing probe, one for an app route's `500`.
 #[derive(Clone, Debug)]
 pub struct HealthcheckLayer {
     config: Config,
@@ -334,70 +410,106 @@ impl Config {
     /// Which probe, if any, `req` is: for every other request, the common
     /// case, a method and a path comparison.
     #[inline]
-    pub(crate) fn route<B>(&self, req: &Request<B>) -> Option<Route> {
+    pub(crate) fn health_path<B>(&self, req: &Request<B>) -> Option<HealthPath> {
         if !matches!(*req.method(), Method::GET | Method::HEAD) {
             return None;
         }
         let path = req.uri().path();
         if path == self.path() {
-            Some(Route::Readiness)
+            Some(HealthPath::Readiness)
         } else if self.liveness() == Some(path) {
-            Some(Route::Liveness)
+            Some(HealthPath::Liveness)
         } else {
             None
         }
     }
 
-    /// The answer to `req`, a probe, which it consumes. Kept out of line:
+    /// The response to `req`, a probe, which it consumes. Kept out of line:
     /// probes are rare next to the requests that only pay for
-    /// [`route`](Self::route).
+    /// [`health_path`](Self::health_path).
     #[cold]
     #[inline(never)]
-    pub(crate) fn answer<B>(&self, route: Route, req: Request<B>) -> ProbeAnswer {
-        match (route, self.health()) {
-            (Route::Readiness, Some(health)) => return ProbeAnswer::Checked(health.probe(&req)),
-            // The runtime watchdog, if on, answers liveness.
-            (Route::Liveness, Some(health)) => {
-                if let Some(res) = health.liveness(&req) {
-                    return ProbeAnswer::Checked(Box::pin(std::future::ready(res)));
-                }
+    pub(crate) fn respond<B>(&self, path: HealthPath, req: Request<B>) -> ProbeResponse {
+        let health = match path {
+            HealthPath::Readiness => self.health(),
+            HealthPath::Liveness => None,
+        };
+        if let Some(probe) = req.extensions().get::<InProcessProbe>() {
+            if let Some(response) = in_process(probe, health, &req) {
+                return ProbeResponse::Checked(Box::pin(std::future::ready(response)));
             }
-            _ => {}
+        }
+        // The runtime watchdog, if on, answers liveness.
+        if let (HealthPath::Liveness, Some(health)) = (path, self.health()) {
+            if let Some(response) = health.liveness(&req) {
+                return ProbeResponse::Checked(Box::pin(std::future::ready(response)));
+            }
+        }
+        if let Some(health) = health {
+            return ProbeResponse::Checked(health.probe(&req));
         }
         tracing::debug!(
             target: "axum_kamal",
-            probe = ?route,
+            probe = ?path,
             method = %req.method(),
             "healthcheck probe answered"
         );
-        ProbeAnswer::Healthy {
+        ProbeResponse::Healthy {
             head: req.method() == Method::HEAD,
         }
     }
 }
 
+/// An in-process probe (preflight or prober) at the healthcheck: notes that
+/// it was reached, with its checks' timeout, and for the preflight answers
+/// at once without running the checks (`None`: answer as usual).
+fn in_process<B>(
+    probe: &InProcessProbe,
+    health: Option<&Arc<HealthState>>,
+    req: &Request<B>,
+) -> Option<Response<Bytes>> {
+    let check_timeout = health.and_then(|health| health.check_timeout());
+    if !probe.skip_checks {
+        probe.note(Reached {
+            status: None,
+            check_timeout,
+        });
+        return None;
+    }
+    let response = match health {
+        Some(health) => health.respond_unchecked(req),
+        None => healthy(req.method() == Method::HEAD),
+    };
+    probe.note(Reached {
+        status: Some(response.status()),
+        check_timeout,
+    });
+    Some(response)
+}
+
+/// Which of a healthcheck's paths a probe asks for.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Route {
+pub(crate) enum HealthPath {
     Readiness,
     Liveness,
 }
 
-/// How a probe is answered: the part of [`HealthcheckFuture`] that is not
-/// the inner service's, and the whole answer of the health routes.
-pub(crate) enum ProbeAnswer {
+/// The response to a probe: the part of [`HealthcheckFuture`] that is not
+/// the inner service's, and the whole response of the health routes.
+pub(crate) enum ProbeResponse {
     /// The plain `200 OK`, built when polled, without a body for `HEAD`.
     Healthy { head: bool },
     /// A run of the [`Health`] checks, or their cached or draining answer.
     Checked(BoxFuture<'static, Response<Bytes>>),
 }
 
-impl ProbeAnswer {
+impl ProbeResponse {
     /// The response: `Healthy` is ready on every poll; `Checked` must not be
     /// polled once it has answered.
     pub(crate) fn poll<B: From<Bytes>>(&mut self, cx: &mut Context<'_>) -> Poll<Response<B>> {
         match self {
-            ProbeAnswer::Healthy { head } => Poll::Ready(healthy(*head)),
-            ProbeAnswer::Checked(fut) => fut.as_mut().poll(cx).map(|res| res.map(B::from)),
+            ProbeResponse::Healthy { head } => Poll::Ready(healthy(*head)),
+            ProbeResponse::Checked(fut) => fut.as_mut().poll(cx).map(|res| res.map(B::from)),
         }
     }
 }
@@ -589,12 +701,12 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        let kind = match self.config.route(&req) {
+        let kind = match self.config.health_path(&req) {
             None => Kind::Inner {
                 fut: self.inner.call(req),
             },
-            Some(route) => Kind::Probe {
-                answer: self.config.answer(route, req),
+            Some(path) => Kind::Probe {
+                response: self.config.respond(path, req),
             },
         };
         HealthcheckFuture {
@@ -639,7 +751,7 @@ pin_project! {
     #[project = KindProj]
     enum Kind<F> {
         Inner { #[pin] fut: F },
-        Probe { answer: ProbeAnswer },
+        Probe { response: ProbeResponse },
     }
 }
 
@@ -667,7 +779,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Inner { fut } => fut.poll(cx).map_ok(|res| res.map(Body::new)),
-            KindProj::Probe { answer } => answer.poll(cx).map(Ok),
+            KindProj::Probe { response } => response.poll(cx).map(Ok),
         }
     }
 }
@@ -736,7 +848,7 @@ mod tests {
         let layer = HealthcheckLayer::new("/up").liveness("/livez");
         let route = |m: Method, uri: &str| {
             let req = Request::builder().method(m).uri(uri).body(()).unwrap();
-            layer.config.route(&req).map(|r| format!("{r:?}"))
+            layer.config.health_path(&req).map(|r| format!("{r:?}"))
         };
         let ready = Some("Readiness".to_owned());
         let live = Some("Liveness".to_owned());

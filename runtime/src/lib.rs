@@ -41,9 +41,9 @@
 //! }
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! # use tower::ServiceExt;
-//! # let probe = http::Request::get("/up").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
+//! # let probe = axum::http::Request::get("/up").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
 //! # assert_eq!(app().oneshot(probe).await.unwrap().status(), StatusCode::OK);
-//! # let other = http::Request::get("/").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
+//! # let other = axum::http::Request::get("/").header("host", "7c7168a662c1:3000").body(Body::empty()).unwrap();
 //! # assert_eq!(app().oneshot(other).await.unwrap().status(), StatusCode::FORBIDDEN);
 //! # });
 //! ```
@@ -95,7 +95,7 @@
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use axum::{Router, body::Body, routing::get};
-//! use http::{Request, StatusCode};
+//! use axum::http::{Request, StatusCode};
 //! use tower::{ServiceBuilder, ServiceExt};
 //! use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 //!
@@ -124,7 +124,7 @@
 //! returned router) runs before the healthcheck, and no compile-time check
 //! sees it. One line before `axum::serve` sends kamal-proxy's and the
 //! kubelet's probes to the exact service you serve and fails with what
-//! answered instead, and the fix ([`preflight()`], [`Preflight`]):
+//! answered instead, and the fix ([`preflight()`], [`preflight::Preflight`]):
 //!
 //! ```no_run
 //! # use axum::Router;
@@ -132,9 +132,49 @@
 //! # fn app() -> Router { Router::new() }
 //! # async fn run() -> std::io::Result<()> {
 //! let app = app();
-//! axum_kamal::preflight(&app).await?;
-//! axum::serve(tokio::net::TcpListener::bind("0.0.0.0:3000").await?, app).await
+//! let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+//! axum_kamal::preflight(&app, listener.local_addr()?).await?;
+//! axum::serve(listener, app).await
 //! # }
+//! ```
+//!
+//! # Starting, probing itself, stopping
+//!
+//! [`serve()`] binds first and answers liveness `200` and readiness `503`
+//! while the app's startup (migrations, warm-up) runs, then serves the app
+//! on the same listener. [`SelfProbe`] is a Docker `HEALTHCHECK` without
+//! curl: the app's own binary sends kamal-proxy's probe to itself.
+//! [`ShutdownHandle::signal_with_delay`] keeps accepting for a while after
+//! `SIGTERM`, readiness already `503`, for Kubernetes' endpoint removal.
+//!
+//! ```no_run
+//! # use axum::Router;
+//! # #[axum_kamal::kamal_app(liveness = "/livez")]
+//! # fn app() -> Router { Router::new() }
+//! # async fn migrate() -> std::io::Result<()> { Ok(()) }
+//! use std::time::Duration;
+//! use axum_kamal::{SelfProbe, ShutdownHandle};
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<std::process::ExitCode> {
+//!     let addr = "0.0.0.0:3000".parse().unwrap();
+//!     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+//!         return Ok(SelfProbe::new(addr).run().await);
+//!     }
+//!     let listener = tokio::net::TcpListener::bind(addr).await?;
+//!     let startup = async {
+//!         migrate().await?;
+//!         Ok::<_, std::io::Error>(app())
+//!     };
+//!     // Kubernetes: 5 s for the endpoint removal to reach the load
+//!     // balancers. Kamal: `signal()`, kamal-proxy drains before the signal.
+//!     let drain = ShutdownHandle::process_wide().signal_with_delay(Duration::from_secs(5));
+//!     axum_kamal::serve(listener, startup)
+//!         .liveness("/livez")
+//!         .with_graceful_shutdown(drain)
+//!         .await?;
+//!     Ok(std::process::ExitCode::SUCCESS)
+//! }
 //! ```
 //!
 //! # In your tests: a deploy config that agrees
@@ -151,21 +191,51 @@
 //! `/up`), query ignored, is answered with [`health_response`]:
 //! `200 OK`, `content-type: text/plain; charset=utf-8`,
 //! `cache-control: no-store`, `content-length: 2`, body `OK` (empty for
-//! `HEAD`). Every other path reaches your app unchanged, at zero cost. With
+//! `HEAD`). Every other request reaches your app unchanged: with
+//! `#[kamal_app]` it never meets the health routes (the same instructions as
+//! without the macro); with [`healthcheck()`] placed by hand it costs one
+//! method and one path comparison. With
 //! `#[kamal_app]` (or [`HealthcheckLayer::add_to`]), other methods at the
 //! health path get axum's `405 Method Not Allowed` with `Allow: GET,HEAD`,
 //! unless your router has its own route there for them; with the layer
 //! placed yourself, they reach your app.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `testing` | off | [`testing`]: kamal-proxy's, the kubelet's, an AWS ALB's and Docker's `curl -f` probes, in process or over TCP, for your tests (adds tokio's `net` and `io-util`) |
+//! | `metrics` | off | check status, duration and status changes through the [`metrics`](https://docs.rs/metrics) facade (see [`Health`]) |
+//!
+//! ```toml
+//! [dependencies]
+//! axum-kamal = "0.1"
+//!
+//! [dev-dependencies]
+//! axum-kamal = { version = "0.1", features = ["testing"] }
+//! ```
+//!
+//! # Minimum supported Rust
+//!
+//! Rust 1.85 (edition 2024). CI builds and tests both crates with Rust 1.85,
+//! with the current stable, and with their dependencies at the lowest
+//! versions their `Cargo.toml` files declare.
+//!
+//! # Compared with other health libraries
+//!
+#![doc = include_str!("../docs/health-comparison.md")]
 #![deny(missing_docs)]
 
 #[cfg(feature = "testing")]
 mod deploy_config;
 mod health;
 mod layer;
-mod preflight;
-mod probe;
+pub mod preflight;
+pub mod probe;
 mod response;
 mod route;
+mod self_probe;
+mod serve;
 mod shutdown;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -441,8 +511,7 @@ pub mod testing;
 /// }
 /// ```
 ///
-/// The table of recognised layers and the words it guesses from are in the
-/// [README](https://github.com/axum-kamal/axum-kamal/blob/main/README.md#the-table).
+/// The layers it recognises are in [the layer table](#the-layer-table) below.
 ///
 /// # The layer table
 ///
@@ -472,10 +541,11 @@ pub use health::{Health, HealthStatus, StartupGate, StatusChange, Tolerance};
 pub use layer::{
     DEFAULT_PATH, HealthcheckFuture, HealthcheckLayer, HealthcheckService, healthcheck,
 };
-pub use preflight::{Preflight, PreflightError, preflight};
-pub use probe::{Orchestrator, ProbeFailure};
+pub use preflight::preflight;
 pub use response::health_response;
 pub use route::AppRouter;
+pub use self_probe::SelfProbe;
+pub use serve::{Serve, serve};
 pub use shutdown::ShutdownHandle;
 
 // The README's Rust examples, compiled as doctests (only under `cargo test

@@ -1,14 +1,30 @@
 //! How each orchestrator probes an app: the request it sends, the redirects
-//! it follows, the statuses it counts as healthy, and how the healthcheck's
-//! own answers are told apart from a layer's. Shared by
-//! [`preflight`](crate::preflight()) and `axum_kamal::testing::Prober`.
+//! it follows, the statuses it counts as healthy, its timings, and how the
+//! healthcheck's own answers are told apart from a layer's. Shared by
+//! [`preflight()`](crate::preflight()) and `axum_kamal::testing::Prober`.
+//!
+//! | | probe timeout (default) | interval | check timeouts that fit |
+//! |---|---|---|---|
+//! | kamal-proxy | 5 s (`proxy.healthcheck.timeout`) | 1 s | below 5 s |
+//! | the kubelet | 1 s (`timeoutSeconds`) | 10 s (`periodSeconds`) | below 1 s: [`Health::timeout`](crate::Health::timeout)'s default, 800 ms |
+//! | an AWS ALB target group | 5 s (`HealthCheckTimeoutSeconds`) | 30 s | below 5 s |
+//! | Docker `HEALTHCHECK` (`curl -f`) | 30 s (`--timeout`) | 30 s | below 30 s |
+//!
+//! A check timeout at or above the probe timeout makes a slow dependency a
+//! probe timeout instead of a `503`: the preflight warns
+//! ([`PreflightWarning::ChecksOutlastProbe`](crate::preflight::PreflightWarning::ChecksOutlastProbe)),
+//! the in-process prober fails with
+//! [`ProbeFailure::ChecksOutlastProbe`].
 
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use bytes::Bytes;
 use http::header::{HOST, LOCATION, REFERER, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
@@ -24,7 +40,7 @@ use tower_service::Service;
 /// | [`DockerCurl`](Self::DockerCurl) | `Host: localhost:<port>`, `User-Agent: curl/<version>`, `Accept: */*` | below `400` (`curl -f`) | not followed (no `-L`) |
 ///
 /// ```
-/// use axum_kamal::Orchestrator;
+/// use axum_kamal::probe::Orchestrator;
 /// use http::StatusCode;
 ///
 /// assert!(Orchestrator::Kubelet.counts_healthy(StatusCode::FOUND));
@@ -74,6 +90,287 @@ pub enum Orchestrator {
     DockerCurl,
 }
 
+/// One orchestrator's healthcheck probe: the request it sends (orchestrator,
+/// host name, port, path, user agent, peer address) and how long it waits
+/// (timeout, redirects). The one description the preflight sends once
+/// ([`Preflight::probes`](crate::preflight::Preflight::probes)) and
+/// `axum_kamal::testing::Prober` repeats like a deploy.
+///
+/// ```
+/// use std::time::Duration;
+/// use axum_kamal::probe::Probe;
+///
+/// let probe = Probe::kubelet()
+///     .host_name("10.1.2.3")
+///     .port(3000)
+///     .path("/up")
+///     .timeout(Duration::from_secs(2));
+/// assert_eq!(probe.host(), "10.1.2.3:3000");
+/// assert_eq!(probe.request().headers()["user-agent"], "kube-probe/1.34");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub(crate) orchestrator: Orchestrator,
+    host_name: String,
+    port: u16,
+    path: String,
+    user_agent: String,
+    pub(crate) timeout: Duration,
+    peer_addr: Option<SocketAddr>,
+    pub(crate) max_redirects: usize,
+}
+
+impl Probe {
+    /// `orchestrator`'s probe with its defaults: its
+    /// [`default_host_name`](Orchestrator::default_host_name), port 80,
+    /// path `/up`, its [`user_agent`](Orchestrator::user_agent),
+    /// [`default_timeout`](Orchestrator::default_timeout) and
+    /// [`default_peer_addr`](Orchestrator::default_peer_addr), at most 10
+    /// redirects.
+    ///
+    /// ```
+    /// use axum_kamal::probe::{Orchestrator, Probe};
+    /// assert_eq!(Probe::new(Orchestrator::DockerCurl).port(3000).host(), "localhost:3000");
+    /// ```
+    #[must_use]
+    pub fn new(orchestrator: Orchestrator) -> Self {
+        Self {
+            orchestrator,
+            host_name: orchestrator.default_host_name().to_owned(),
+            port: 80,
+            path: crate::DEFAULT_PATH.to_owned(),
+            user_agent: orchestrator.user_agent().to_owned(),
+            timeout: orchestrator.default_timeout(),
+            peer_addr: Some(orchestrator.default_peer_addr()),
+            max_redirects: MAX_REDIRECTS,
+        }
+    }
+
+    /// kamal-proxy's healthcheck: container id `7c7168a662c1`, app port 80
+    /// (Kamal's default `proxy.app_port`), timeout 5 s.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().port(3000);
+    /// assert_eq!(
+    ///     probe.request_bytes(),
+    ///     b"GET /up HTTP/1.1\r\nHost: 7c7168a662c1:3000\r\nUser-Agent: kamal-proxy\r\nAccept-Encoding: gzip\r\n\r\n"
+    /// );
+    /// ```
+    #[must_use]
+    pub fn kamal_proxy() -> Self {
+        Self::new(Orchestrator::KamalProxy)
+    }
+
+    /// The kubelet's `httpGet` probe: pod IP `10.244.0.7`, `User-Agent:
+    /// kube-probe/1.34`, timeout 1 s (`timeoutSeconds`). Set
+    /// [`port`](Self::port) to the container port.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::probe::Probe::kubelet().port(3000).host(), "10.244.0.7:3000");
+    /// ```
+    #[must_use]
+    pub fn kubelet() -> Self {
+        Self::new(Orchestrator::Kubelet)
+    }
+
+    /// An AWS ALB target group's health check: target IP `172.31.20.7`,
+    /// `User-Agent: ELB-HealthChecker/2.0`, timeout 5 s. AWS's default path
+    /// is `/`; set [`path`](Self::path) to the one you configure.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::probe::Probe::aws_alb().port(8080).host(), "172.31.20.7:8080");
+    /// ```
+    #[must_use]
+    pub fn aws_alb() -> Self {
+        Self::new(Orchestrator::AwsAlb)
+    }
+
+    /// A Dockerfile `HEALTHCHECK CMD curl -f http://localhost:<port>/up`:
+    /// `Host: localhost:<port>`, `User-Agent: curl/7.88.1`, timeout 30 s.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::docker_curl().port(3000);
+    /// assert_eq!(probe.request_bytes(), b"GET /up HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
+    /// ```
+    #[must_use]
+    pub fn docker_curl() -> Self {
+        Self::new(Orchestrator::DockerCurl)
+    }
+
+    /// Whose probe this is.
+    ///
+    /// ```
+    /// use axum_kamal::probe::{Orchestrator, Probe};
+    /// assert_eq!(Probe::kubelet().orchestrator(), Orchestrator::Kubelet);
+    /// ```
+    #[must_use]
+    pub fn orchestrator(&self) -> Orchestrator {
+        self.orchestrator
+    }
+
+    /// The host name sent in `Host`: kamal-proxy's container id, the pod
+    /// IP, the target IP, `localhost`.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().host_name("0123456789ab");
+    /// assert_eq!(probe.host(), "0123456789ab:80");
+    /// ```
+    #[must_use]
+    pub fn host_name(mut self, name: impl Into<String>) -> Self {
+        self.host_name = name.into();
+        self
+    }
+
+    /// The port sent in `Host`: the port the app listens on (Kamal's
+    /// `proxy.app_port`, the kubelet probe's `port`, the target port). It
+    /// does not choose where a TCP probe connects.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().port(3000);
+    /// assert_eq!(probe.host(), "7c7168a662c1:3000");
+    /// ```
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The healthcheck path (default `/up`), e.g. the path given to
+    /// `#[kamal_app(path = "..")]`. It may carry a query.
+    ///
+    /// # Panics
+    /// If the part before `?` breaks the rules of
+    /// [`HealthcheckLayer::new`](crate::HealthcheckLayer::new).
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().path("/healthz");
+    /// assert_eq!(probe.request().uri(), "/healthz");
+    /// ```
+    ///
+    /// ```should_panic
+    /// axum_kamal::probe::Probe::kamal_proxy().path("/u p"); // as HealthcheckLayer::new("/u p")
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = healthcheck_path(path.into());
+        self
+    }
+
+    /// The `User-Agent` (e.g. `kube-probe/1.31` for your cluster's version).
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kubelet().user_agent("kube-probe/1.31");
+    /// assert_eq!(probe.request().headers()["user-agent"], "kube-probe/1.31");
+    /// ```
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// How long one probe, redirects included, may take (Kamal's
+    /// `proxy.healthcheck.timeout`, the kubelet's `timeoutSeconds`: see
+    /// [`Orchestrator::timeout_setting`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().timeout(Duration::from_millis(200));
+    /// ```
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The peer address an in-process probe carries as
+    /// `axum::extract::ConnectInfo<SocketAddr>`, as a request served with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` has it (what
+    /// per-peer rate limits and client-IP extractors read): by default the
+    /// orchestrator's [`default_peer_addr`](Orchestrator::default_peer_addr);
+    /// `None` for an app served without it (`axum::serve(listener, app)`).
+    /// Over TCP the peer is the real connection's.
+    ///
+    /// ```
+    /// use axum::extract::ConnectInfo;
+    /// use std::net::SocketAddr;
+    ///
+    /// let probe = axum_kamal::probe::Probe::kubelet().peer_addr(Some(([10, 0, 0, 9], 40000).into()));
+    /// let request = probe.request();
+    /// let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().unwrap();
+    /// assert_eq!(peer.0.to_string(), "10.0.0.9:40000");
+    /// ```
+    #[must_use]
+    pub fn peer_addr(mut self, peer_addr: Option<SocketAddr>) -> Self {
+        self.peer_addr = peer_addr;
+        self
+    }
+
+    /// Redirect limit, for the orchestrators that follow redirects. Like
+    /// Go's client (`stopped after 10 redirects`), a probe fails when a
+    /// redirect arrives after `max` requests; `0` follows none.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().max_redirects(0);
+    /// ```
+    #[must_use]
+    pub fn max_redirects(mut self, max: usize) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// The `Host` header of the probe: `<host name>:<port>`.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::probe::Probe::kamal_proxy().port(3000).host(), "7c7168a662c1:3000");
+    /// ```
+    #[must_use]
+    pub fn host(&self) -> String {
+        format!("{}:{}", self.host_name, self.port)
+    }
+
+    /// The probe exactly as it goes on the wire (as the orchestrator's
+    /// client writes it).
+    ///
+    /// ```
+    /// let bytes = axum_kamal::probe::Probe::kubelet().port(3000).request_bytes();
+    /// assert!(bytes.starts_with(b"GET /up HTTP/1.1\r\nHost: 10.244.0.7:3000\r\n"));
+    /// ```
+    #[must_use]
+    pub fn request_bytes(&self) -> Vec<u8> {
+        self.first_hop().wire_request()
+    }
+
+    /// The probe as an in-process request, as `axum::serve` would hand it to
+    /// your service: origin-form URI, the same headers as
+    /// [`request_bytes`](Self::request_bytes), an empty body, and the
+    /// [`peer_addr`](Self::peer_addr) as `ConnectInfo<SocketAddr>`.
+    ///
+    /// ```
+    /// let probe = axum_kamal::probe::Probe::kamal_proxy().request();
+    /// assert_eq!(probe.method(), http::Method::GET);
+    /// assert_eq!(probe.uri(), "/up");
+    /// assert_eq!(probe.headers()["host"], "7c7168a662c1:80");
+    /// ```
+    #[must_use]
+    pub fn request(&self) -> Request<Body> {
+        self.first_hop()
+            .in_process_request()
+            .expect("a checked path and header values set by the builder are valid")
+    }
+
+    /// The first request of the probe.
+    pub(crate) fn first_hop(&self) -> Hop {
+        Hop::first(
+            self.orchestrator,
+            &self.user_agent,
+            self.host(),
+            &self.path,
+            self.peer_addr,
+        )
+    }
+}
+
 /// Fixed request headers, as (name, value) pairs in wire order.
 type Headers = &'static [(&'static str, &'static str)];
 
@@ -92,7 +389,7 @@ impl Orchestrator {
     /// Every modelled orchestrator.
     ///
     /// ```
-    /// assert_eq!(axum_kamal::Orchestrator::ALL.len(), 4);
+    /// assert_eq!(axum_kamal::probe::Orchestrator::ALL.len(), 4);
     /// ```
     pub const ALL: [Self; 4] = [
         Self::KamalProxy,
@@ -105,7 +402,7 @@ impl Orchestrator {
     /// target group`, `Docker HEALTHCHECK (curl -f)`.
     ///
     /// ```
-    /// assert_eq!(axum_kamal::Orchestrator::Kubelet.name(), "the kubelet");
+    /// assert_eq!(axum_kamal::probe::Orchestrator::Kubelet.name(), "the kubelet");
     /// ```
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -121,7 +418,7 @@ impl Orchestrator {
     /// too: Debian bookworm's curl here).
     ///
     /// ```
-    /// assert_eq!(axum_kamal::Orchestrator::KamalProxy.user_agent(), "kamal-proxy");
+    /// assert_eq!(axum_kamal::probe::Orchestrator::KamalProxy.user_agent(), "kamal-proxy");
     /// ```
     #[must_use]
     pub fn user_agent(self) -> &'static str {
@@ -137,7 +434,7 @@ impl Orchestrator {
     /// IP, a target IP, `localhost`.
     ///
     /// ```
-    /// assert_eq!(axum_kamal::Orchestrator::DockerCurl.default_host_name(), "localhost");
+    /// assert_eq!(axum_kamal::probe::Orchestrator::DockerCurl.default_host_name(), "localhost");
     /// ```
     #[must_use]
     pub fn default_host_name(self) -> &'static str {
@@ -149,11 +446,34 @@ impl Orchestrator {
         }
     }
 
+    /// The address in-process probes come from by default, standing for the
+    /// orchestrator's (as `ConnectInfo<SocketAddr>`, which
+    /// `into_make_service_with_connect_info` gives a served request):
+    /// kamal-proxy's container on the `kamal` Docker network
+    /// (`172.18.0.2`), the node the kubelet runs on (`10.244.0.1`), an ALB
+    /// node in the VPC (`172.31.0.5`), curl inside the container
+    /// (`127.0.0.1`); port `54321`, an ephemeral one.
+    ///
+    /// ```
+    /// use axum_kamal::probe::Orchestrator;
+    /// assert_eq!(Orchestrator::DockerCurl.default_peer_addr().to_string(), "127.0.0.1:54321");
+    /// ```
+    #[must_use]
+    pub fn default_peer_addr(self) -> SocketAddr {
+        let ip = match self {
+            Self::KamalProxy => Ipv4Addr::new(172, 18, 0, 2),
+            Self::Kubelet => Ipv4Addr::new(10, 244, 0, 1),
+            Self::AwsAlb => Ipv4Addr::new(172, 31, 0, 5),
+            Self::DockerCurl => Ipv4Addr::LOCALHOST,
+        };
+        SocketAddr::from((ip, 54321))
+    }
+
     /// How long one check may take by default: 5 s, 1 s, 5 s, 30 s.
     ///
     /// ```
     /// use std::time::Duration;
-    /// assert_eq!(axum_kamal::Orchestrator::Kubelet.default_timeout(), Duration::from_secs(1));
+    /// assert_eq!(axum_kamal::probe::Orchestrator::Kubelet.default_timeout(), Duration::from_secs(1));
     /// ```
     #[must_use]
     pub fn default_timeout(self) -> Duration {
@@ -164,11 +484,28 @@ impl Orchestrator {
         })
     }
 
+    /// The setting that holds its probe timeout: Kamal's
+    /// `proxy.healthcheck.timeout`, the probe's `timeoutSeconds`, the target
+    /// group's `HealthCheckTimeoutSeconds`, `HEALTHCHECK --timeout`.
+    ///
+    /// ```
+    /// assert_eq!(axum_kamal::probe::Orchestrator::Kubelet.timeout_setting(), "timeoutSeconds");
+    /// ```
+    #[must_use]
+    pub fn timeout_setting(self) -> &'static str {
+        match self {
+            Self::KamalProxy => "proxy.healthcheck.timeout",
+            Self::Kubelet => "timeoutSeconds",
+            Self::AwsAlb => "HealthCheckTimeoutSeconds",
+            Self::DockerCurl => "HEALTHCHECK --timeout",
+        }
+    }
+
     /// Time between two checks by default: 1 s, 10 s, 30 s, 30 s.
     ///
     /// ```
     /// use std::time::Duration;
-    /// assert_eq!(axum_kamal::Orchestrator::KamalProxy.default_interval(), Duration::from_secs(1));
+    /// assert_eq!(axum_kamal::probe::Orchestrator::KamalProxy.default_interval(), Duration::from_secs(1));
     /// ```
     #[must_use]
     pub fn default_interval(self) -> Duration {
@@ -182,7 +519,7 @@ impl Orchestrator {
     /// Whether it counts a final answer with `status` as healthy.
     ///
     /// ```
-    /// use axum_kamal::Orchestrator;
+    /// use axum_kamal::probe::Orchestrator;
     /// use http::StatusCode;
     ///
     /// assert!(Orchestrator::DockerCurl.counts_healthy(StatusCode::MOVED_PERMANENTLY));
@@ -230,7 +567,7 @@ impl fmt::Display for Orchestrator {
 /// Why one healthcheck failed, as the orchestrator would see it.
 ///
 /// ```
-/// use axum_kamal::ProbeFailure;
+/// use axum_kamal::probe::ProbeFailure;
 ///
 /// let https = ProbeFailure::HttpsRedirect { location: "https://7c7168a662c1:3000/up".into() };
 /// assert!(https.to_string().contains("server gave HTTP response to HTTPS client"));
@@ -266,6 +603,19 @@ pub enum ProbeFailure {
     TooManyRedirects(usize),
     /// No complete answer within this time.
     Timeout(Duration),
+    /// No complete answer within `probe_timeout`, while the healthcheck ran
+    /// readiness checks allowed `check_timeout` ([`Health::timeout`]), which
+    /// is longer: the orchestrator gives up before a slow check does. Only
+    /// an in-process probe can tell; over TCP this is a
+    /// [`Timeout`](Self::Timeout).
+    ///
+    /// [`Health::timeout`]: crate::Health::timeout
+    ChecksOutlastProbe {
+        /// The probe's timeout (the kubelet's `timeoutSeconds`).
+        probe_timeout: Duration,
+        /// The readiness checks' timeout.
+        check_timeout: Duration,
+    },
     /// The TCP connection could not be made, e.g. `ConnectionRefused` while
     /// the app is not listening yet.
     Connect {
@@ -289,7 +639,7 @@ impl ProbeFailure {
     /// connection.
     ///
     /// ```
-    /// use axum_kamal::ProbeFailure;
+    /// use axum_kamal::probe::ProbeFailure;
     /// use http::StatusCode;
     ///
     /// assert!(ProbeFailure::NotReady.healthcheck_answered());
@@ -312,8 +662,7 @@ impl fmt::Display for ProbeFailure {
             Self::Status(status) => write!(
                 f,
                 "unexpected status {status}, not from the healthcheck: a layer in front of it \
-                 answered (one added outside the #[kamal_app] function?), or nothing serves \
-                 this path"
+                 answered, or nothing serves this path"
             ),
             Self::HttpsRedirect { location } => write!(
                 f,
@@ -325,6 +674,15 @@ impl fmt::Display for ProbeFailure {
             Self::Timeout(after) => {
                 write!(f, "no answer within {after:?} (context deadline exceeded)")
             }
+            Self::ChecksOutlastProbe {
+                probe_timeout,
+                check_timeout,
+            } => write!(
+                f,
+                "no answer within {probe_timeout:?} (context deadline exceeded): the readiness \
+                 checks may run for {check_timeout:?} (Health::timeout), longer than the probe \
+                 waits; set Health::timeout below {probe_timeout:?} or raise the probe's timeout"
+            ),
             Self::Connect {
                 target, message, ..
             } => write!(f, "dial tcp {target}: {message}"),
@@ -346,6 +704,8 @@ pub(crate) struct Hop {
     pub(crate) target: String,
     /// `Referer`, set by Go's client on redirected requests.
     referer: Option<String>,
+    /// The `ConnectInfo<SocketAddr>` of an in-process request.
+    peer_addr: Option<SocketAddr>,
 }
 
 impl Hop {
@@ -354,6 +714,7 @@ impl Hop {
         user_agent: &str,
         host: String,
         target: &str,
+        peer_addr: Option<SocketAddr>,
     ) -> Self {
         Self {
             orchestrator,
@@ -361,14 +722,15 @@ impl Hop {
             host,
             target: target.to_owned(),
             referer: None,
+            peer_addr,
         }
     }
 
-    /// The next request for `answer`, `None` when the orchestrator stops
+    /// The next request for `received`, `None` when the orchestrator stops
     /// at it (not a redirect it follows).
-    fn follow(&self, answer: &Answer) -> Result<Option<Self>, ProbeFailure> {
-        let location = match &answer.location {
-            Some(location) if is_followed_redirect(answer.status) => location,
+    fn follow(&self, received: &Received) -> Result<Option<Self>, ProbeFailure> {
+        let location = match &received.location {
+            Some(location) if is_followed_redirect(received.status) => location,
             _ => return Ok(None),
         };
         match self.orchestrator.redirects() {
@@ -428,7 +790,6 @@ impl Hop {
 
     /// The request bytes, header order as the orchestrator's client writes
     /// them.
-    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn wire_request(&self) -> Vec<u8> {
         let mut head = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\n",
@@ -448,7 +809,11 @@ impl Hop {
         head.into_bytes()
     }
 
-    /// The request as `axum::serve` hands it to a service.
+    /// The request as `axum::serve` hands it to a service: its headers, and
+    /// the `ConnectInfo<SocketAddr>` that `into_make_service_with_connect_info`
+    /// adds. hyper adds no other extension to a `GET` without `Upgrade`
+    /// (`OnUpgrade` only when the request asks to upgrade, the header-case
+    /// map only with `preserve_header_case`, which axum leaves off).
     pub(crate) fn in_process_request(&self) -> Result<Request<Body>, http::Error> {
         let mut builder = Request::get(self.target.as_str())
             .header(HOST, HeaderValue::try_from(self.host.as_str())?)
@@ -462,6 +827,9 @@ impl Hop {
         }
         for (name, value) in after {
             builder = builder.header(*name, *value);
+        }
+        if let Some(peer_addr) = self.peer_addr {
+            builder = builder.extension(ConnectInfo(peer_addr));
         }
         builder.body(Body::empty())
     }
@@ -514,14 +882,19 @@ fn is_followed_redirect(status: StatusCode) -> bool {
 
 /// What one request got back.
 #[derive(Clone, Debug)]
-pub(crate) struct Answer {
+pub(crate) struct Received {
     pub(crate) status: StatusCode,
     pub(crate) location: Option<String>,
-    /// `Some(ready)` when the answer is the healthcheck's own.
+    /// `Some(ready)` when the response is exactly the healthcheck's own.
     pub(crate) healthcheck: Option<bool>,
+    /// What the healthcheck noted when an in-process probe reached it.
+    pub(crate) reached: Option<Reached>,
+    /// How the response differs from the healthcheck's answer, when an
+    /// in-process probe reached it (empty when unchanged).
+    pub(crate) changes: Vec<String>,
 }
 
-impl Answer {
+impl Received {
     pub(crate) fn new(status: StatusCode, headers: &HeaderMap) -> Self {
         Self {
             status,
@@ -529,11 +902,12 @@ impl Answer {
                 .get(LOCATION)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
             healthcheck: healthcheck_readiness(status, headers),
+            reached: None,
+            changes: Vec::new(),
         }
     }
 
-    /// How the orchestrator judges this final answer.
-    #[cfg(feature = "testing")]
+    /// How the orchestrator judges this final response.
     pub(crate) fn judge(&self, orchestrator: Orchestrator) -> Result<StatusCode, ProbeFailure> {
         if orchestrator.counts_healthy(self.status) {
             Ok(self.status)
@@ -543,6 +917,67 @@ impl Answer {
             Err(ProbeFailure::Status(self.status))
         }
     }
+}
+
+/// The mark of an in-process probe, a request extension only this crate can
+/// set (the type is private): the healthcheck notes in it that it was
+/// reached, and with `skip_checks` (the preflight) answers without running
+/// the readiness checks.
+#[derive(Clone, Debug)]
+pub(crate) struct InProcessProbe {
+    pub(crate) skip_checks: bool,
+    reached: Arc<Mutex<Option<Reached>>>,
+}
+
+/// What the healthcheck noted on an in-process probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Reached {
+    /// The status it answered with, when known at once (checks skipped).
+    pub(crate) status: Option<StatusCode>,
+    /// The timeout of its readiness checks, if it has any.
+    pub(crate) check_timeout: Option<Duration>,
+}
+
+impl InProcessProbe {
+    pub(crate) fn new(skip_checks: bool) -> Self {
+        Self {
+            skip_checks,
+            reached: Arc::default(),
+        }
+    }
+
+    /// Called by the healthcheck when the probe reaches it.
+    pub(crate) fn note(&self, reached: Reached) {
+        *self.slot() = Some(reached);
+    }
+
+    /// What the healthcheck noted since the last [`take`](Self::take).
+    pub(crate) fn take(&self) -> Option<Reached> {
+        self.slot().take()
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Reached>> {
+        self.reached.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What a layer changed in the healthcheck's plain answer `status`: each of
+/// its headers removed or given another value.
+fn changes(status: StatusCode, headers: &HeaderMap) -> Vec<String> {
+    let reference: Response<Bytes> = crate::response::plain_text(status, false);
+    reference
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| match headers.get(name) {
+            Some(got) if got == value => None,
+            Some(got) => Some(format!(
+                "{name}: {} became {}",
+                String::from_utf8_lossy(value.as_bytes()),
+                String::from_utf8_lossy(got.as_bytes())
+            )),
+            None => Some(format!("{name} removed")),
+        })
+        .collect()
 }
 
 /// `Some(ready)` when `status` and `headers` are exactly the healthcheck's
@@ -572,18 +1007,18 @@ pub(crate) async fn follow<F, Fut>(
     first: Hop,
     max_redirects: usize,
     mut send: F,
-) -> Result<Answer, ProbeFailure>
+) -> Result<Received, ProbeFailure>
 where
     F: FnMut(Hop) -> Fut,
-    Fut: Future<Output = Result<Answer, ProbeFailure>>,
+    Fut: Future<Output = Result<Received, ProbeFailure>>,
 {
     let mut hop = first;
     let mut requests = 0;
     loop {
-        let answer = send(hop.clone()).await?;
+        let received = send(hop.clone()).await?;
         requests += 1;
-        let Some(next) = hop.follow(&answer)? else {
-            return Ok(answer);
+        let Some(next) = hop.follow(&received)? else {
+            return Ok(received);
         };
         if requests >= max_redirects {
             return Err(ProbeFailure::TooManyRedirects(max_redirects));
@@ -592,16 +1027,18 @@ where
     }
 }
 
-/// `path`, checked to be an origin-form path.
+/// `path` (which may carry a query), checked with the layer's path rules.
 ///
 /// # Panics
-/// If `path` does not start with `/`.
+/// If the part before `?` is not a path [`HealthcheckLayer::new`] accepts.
+///
+/// [`HealthcheckLayer::new`]: crate::HealthcheckLayer::new
 #[track_caller]
 pub(crate) fn healthcheck_path(path: String) -> String {
-    assert!(
-        path.starts_with('/'),
-        "healthcheck path {path:?} must start with '/'"
-    );
+    let without_query = path.split('?').next().unwrap_or_default();
+    if let Err(problem) = crate::layer::check_path(without_query) {
+        panic!("{problem}, not {path:?}");
+    }
     path
 }
 
@@ -609,18 +1046,24 @@ pub(crate) fn healthcheck_path(path: String) -> String {
 pub(crate) const MAX_REDIRECTS: usize = 10;
 
 /// Sends `hop` through a clone of `service` (polled ready first), as
-/// `axum::serve` would.
-pub(crate) async fn send_in_process<S, RB>(service: &S, hop: Hop) -> Result<Answer, ProbeFailure>
+/// `axum::serve` would, marked with `probe`.
+pub(crate) async fn send_in_process<S, RB>(
+    service: &S,
+    hop: Hop,
+    probe: &InProcessProbe,
+) -> Result<Received, ProbeFailure>
 where
     S: Service<Request<Body>, Response = Response<RB>> + Clone,
     S::Error: fmt::Display,
 {
     let mut service = service.clone();
-    let request = hop
+    let mut request = hop
         .in_process_request()
         .map_err(|_| ProbeFailure::BadRedirect {
             location: hop.target.clone(),
         })?;
+    probe.take();
+    request.extensions_mut().insert(probe.clone());
     poll_fn(|cx| service.poll_ready(cx))
         .await
         .map_err(|e| ProbeFailure::Service(e.to_string()))?;
@@ -628,7 +1071,12 @@ where
         .call(request)
         .await
         .map_err(|e| ProbeFailure::Service(e.to_string()))?;
-    Ok(Answer::new(response.status(), response.headers()))
+    let mut received = Received::new(response.status(), response.headers());
+    received.reached = probe.take();
+    if let Some(status) = received.reached.and_then(|reached| reached.status) {
+        received.changes = changes(status, response.headers());
+    }
+    Ok(received)
 }
 
 #[cfg(test)]
@@ -642,6 +1090,7 @@ mod tests {
             orchestrator.user_agent(),
             host.to_owned(),
             target,
+            None,
         )
     }
 
@@ -724,10 +1173,9 @@ mod tests {
 
     #[test]
     fn the_kubelet_stops_at_a_redirect_to_another_host() {
-        let answer = |location: &str| Answer {
-            status: StatusCode::FOUND,
+        let answer = |location: &str| Received {
             location: Some(location.to_owned()),
-            healthcheck: None,
+            ..Received::new(StatusCode::FOUND, &HeaderMap::new())
         };
         let first = hop(Orchestrator::Kubelet, "10.0.0.1:3000", "/up");
         assert!(

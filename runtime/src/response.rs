@@ -64,7 +64,7 @@ pub(crate) fn healthy<B: From<Bytes>>(head: bool) -> Response<B> {
 /// body (`OK`, `Service Unavailable`), the one builder of the public answers.
 pub(crate) fn plain_text<B: From<Bytes>>(status: StatusCode, head: bool) -> Response<B> {
     let body = status.canonical_reason().unwrap_or_default();
-    answer(
+    probe_response(
         status,
         HeaderValue::from_static("text/plain; charset=utf-8"),
         Bytes::from_static(body.as_bytes()),
@@ -74,7 +74,7 @@ pub(crate) fn plain_text<B: From<Bytes>>(status: StatusCode, head: bool) -> Resp
 
 /// Builds a response with the fixed probe headers and `content-length`
 /// computed from `body`; the body is dropped for `HEAD` (`head == true`).
-pub(crate) fn answer<B: From<Bytes>>(
+pub(crate) fn probe_response<B: From<Bytes>>(
     status: StatusCode,
     content_type: HeaderValue,
     body: Bytes,

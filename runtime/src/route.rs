@@ -18,7 +18,7 @@ use axum::routing::{MethodFilter, on_service};
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::layer::{Config, HealthcheckLayer, ProbeAnswer, Route};
+use crate::layer::{Config, HealthPath, HealthcheckLayer, ProbeResponse};
 
 impl HealthcheckLayer {
     /// Adds this healthcheck to `router` as routes: `GET` and `HEAD` on the
@@ -71,9 +71,9 @@ impl HealthcheckLayer {
         S: Clone + Send + Sync + 'static,
     {
         let config = self.config();
-        let router = add_route(router, config.path(), config.clone(), Route::Readiness);
+        let router = add_route(router, config.path(), config.clone(), HealthPath::Readiness);
         match config.liveness() {
-            Some(path) => add_route(router, path, config.clone(), Route::Liveness),
+            Some(path) => add_route(router, path, config.clone(), HealthPath::Liveness),
             None => router,
         }
     }
@@ -81,15 +81,18 @@ impl HealthcheckLayer {
 
 /// `router` with `GET` and `HEAD` on `path` answered by `route`, or a panic
 /// that says which path conflicts and why.
-fn add_route<S>(router: Router<S>, path: &str, config: Config, route: Route) -> Router<S>
+fn add_route<S>(router: Router<S>, path: &str, config: Config, health_path: HealthPath) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let answer = HealthRoute { config, route };
+    let service = HealthRoute {
+        config,
+        health_path,
+    };
     let methods = MethodFilter::GET.or(MethodFilter::HEAD);
     // axum reports a conflicting route by panicking; say what it means here.
     match catch_unwind(AssertUnwindSafe(|| {
-        router.route(path, on_service(methods, answer))
+        router.route(path, on_service(methods, service))
     })) {
         Ok(router) => router,
         Err(cause) => match panic_message(cause.as_ref()) {
@@ -165,26 +168,27 @@ mod sealed {
 #[derive(Clone)]
 struct HealthRoute {
     config: Config,
-    route: Route,
+    health_path: HealthPath,
 }
 
 impl<B> Service<Request<B>> for HealthRoute {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = RouteAnswer;
+    type Future = HealthRouteFuture;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<B>) -> RouteAnswer {
-        RouteAnswer(self.config.answer(self.route, req))
+    fn call(&mut self, req: Request<B>) -> HealthRouteFuture {
+        HealthRouteFuture(self.config.respond(self.health_path, req))
     }
 }
 
-struct RouteAnswer(ProbeAnswer);
+/// Response future of [`HealthRoute`].
+struct HealthRouteFuture(ProbeResponse);
 
-impl Future for RouteAnswer {
+impl Future for HealthRouteFuture {
     type Output = Result<Response<Body>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

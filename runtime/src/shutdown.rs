@@ -4,8 +4,9 @@ use std::fmt;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
-use futures_util::future::select;
+use futures_util::future::{Either, select};
 
 use tokio::sync::watch;
 
@@ -157,19 +158,53 @@ impl ShutdownHandle {
     /// `docker stop` and Kubernetes send) or Ctrl-C, or when
     /// [`trigger`](Self::trigger) is called; it triggers the drain before
     /// resolving. Made for `axum::serve(..).with_graceful_shutdown(..)`.
+    /// The same as [`signal_with_delay`](Self::signal_with_delay) with no
+    /// delay: right for Kamal, whose kamal-proxy stops sending requests to
+    /// the old container before `docker stop` signals it.
     ///
-    /// To keep accepting connections for a while after the signal (so that a
-    /// load balancer sees the `503` before connections are refused), add a
-    /// delay:
+    /// # Panics
     ///
+    /// The returned future panics if the OS signal handlers cannot be
+    /// installed (which requires a Tokio runtime).
+    pub fn signal(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.signal_with_delay(Duration::ZERO)
+    }
+
+    /// Like [`signal`](Self::signal), but after the signal (or
+    /// [`trigger`](Self::trigger)) the server keeps accepting connections
+    /// for `delay` before the graceful shutdown starts: readiness answers
+    /// `503` at once, and the load balancer has `delay` to see it before
+    /// new connections are refused. A second `SIGTERM` or Ctrl-C during the
+    /// delay ends it at once.
+    ///
+    /// Kubernetes removes a terminating pod from its Service's endpoints at
+    /// the same time as it signals it, and kube-proxy, ingress controllers
+    /// and cloud load balancers learn of it a few seconds later: they still
+    /// send new connections meanwhile. Either delay here (the app's own
+    /// readiness `503` shows the drain to whatever still probes it), or
+    /// delay the signal with a `preStop` hook, whose time counts against
+    /// `terminationGracePeriodSeconds` like this delay does:
+    ///
+    /// ```yaml
+    /// lifecycle:
+    ///   preStop:
+    ///     exec:
+    ///       command: ["sleep", "5"] # needs a `sleep` in the image
     /// ```
-    /// # fn f(health: &axum_kamal::Health) {
-    /// let shutdown = health.shutdown_handle();
-    /// let graceful = async move {
-    ///     shutdown.signal().await;
-    ///     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-    /// };
-    /// // axum::serve(listener, app).with_graceful_shutdown(graceful)
+    ///
+    /// Keep the delay plus the longest request below the grace period. With
+    /// Kamal, leave it at zero ([`signal`](Self::signal)): kamal-proxy has
+    /// already drained the old container when `docker stop` signals it, and
+    /// a delay only slows every deploy.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use axum_kamal::ShutdownHandle;
+    ///
+    /// # async fn run(app: axum::Router) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:3000").await?;
+    /// let drain = ShutdownHandle::process_wide().signal_with_delay(Duration::from_secs(5));
+    /// axum::serve(listener, app).with_graceful_shutdown(drain).await
     /// # }
     /// ```
     ///
@@ -177,37 +212,73 @@ impl ShutdownHandle {
     ///
     /// The returned future panics if the OS signal handlers cannot be
     /// installed (which requires a Tokio runtime).
-    pub fn signal(&self) -> impl Future<Output = ()> + Send + 'static {
+    pub fn signal_with_delay(&self, delay: Duration) -> impl Future<Output = ()> + Send + 'static {
         let handle = self.clone();
         async move {
-            let triggered = pin!(handle.triggered());
-            select(pin!(os_signal()), triggered).await;
+            let mut signals = OsSignals::install();
+            select(pin!(signals.recv()), pin!(handle.triggered())).await;
             handle.trigger();
+            if delay.is_zero() {
+                tracing::info!(
+                    target: "axum_kamal",
+                    "shutdown started: readiness now answers 503 while in-flight requests finish"
+                );
+                return;
+            }
             tracing::info!(
                 target: "axum_kamal",
-                "shutdown started: readiness now answers 503 while in-flight requests finish"
+                ?delay,
+                "shutdown started: readiness now answers 503; accepting connections for the \
+                 drain delay (a second signal ends it), then in-flight requests finish"
             );
+            if let Either::Right(_) =
+                select(pin!(tokio::time::sleep(delay)), pin!(signals.recv())).await
+            {
+                tracing::info!(target: "axum_kamal", "second signal: drain delay cut short");
+            }
         }
     }
 }
 
-/// Resolves on Ctrl-C or (Unix) `SIGTERM`.
-async fn os_signal() {
-    let ctrl_c = async {
+/// The process's termination signals, each one seen from the moment they
+/// are installed: a second one is not missed while the first is handled.
+struct OsSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl OsSignals {
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Self {
+            interrupt: signal(SignalKind::interrupt())
+                .expect("axum-kamal: failed to install the Ctrl-C handler"),
+            terminate: signal(SignalKind::terminate())
+                .expect("axum-kamal: failed to install the SIGTERM handler"),
+        }
+    }
+
+    /// Resolves on the next Ctrl-C or `SIGTERM`.
+    async fn recv(&mut self) {
+        select(pin!(self.interrupt.recv()), pin!(self.terminate.recv())).await;
+    }
+}
+
+#[cfg(not(unix))]
+impl OsSignals {
+    fn install() -> Self {
+        Self {}
+    }
+
+    /// Resolves on the next Ctrl-C.
+    async fn recv(&mut self) {
         tokio::signal::ctrl_c()
             .await
             .expect("axum-kamal: failed to install the Ctrl-C handler");
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("axum-kamal: failed to install the SIGTERM handler")
-            .recv()
-            .await;
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    select(pin!(ctrl_c), pin!(terminate)).await;
+    }
 }
 
 impl Default for ShutdownHandle {
@@ -228,7 +299,6 @@ impl fmt::Debug for ShutdownHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test(start_paused = true)]
     async fn triggered_waits_for_trigger() {
@@ -260,6 +330,24 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(handle.is_draining());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn signal_with_delay_drains_at_once_and_resolves_after_the_delay() {
+        let handle = ShutdownHandle::new();
+        let signal = tokio::spawn(handle.signal_with_delay(Duration::from_secs(5)));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        handle.trigger();
+        tokio::time::sleep(Duration::from_millis(4900)).await;
+        assert!(
+            handle.is_draining(),
+            "readiness answers 503 from the trigger on"
+        );
+        assert!(!signal.is_finished(), "still accepting during the delay");
+        tokio::time::timeout(Duration::from_millis(200), signal)
+            .await
+            .expect("resolves once the delay has passed")
+            .unwrap();
     }
 
     #[test]

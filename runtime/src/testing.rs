@@ -16,9 +16,9 @@
 //! axum-kamal = { version = "0.1", features = ["testing"] }
 //! ```
 //!
-//! One builder per [`Orchestrator`]: [`Prober::kamal_proxy`],
-//! [`Prober::kubelet`], [`Prober::aws_alb`], [`Prober::docker_curl`]. Like
-//! kamal-proxy, [`Prober::kamal_proxy`] sends
+//! A [`Prober`] repeats a [`Probe`], one per [`Orchestrator`]:
+//! [`Probe::kamal_proxy`], [`Probe::kubelet`], [`Probe::aws_alb`],
+//! [`Probe::docker_curl`]. Like kamal-proxy, [`Probe::kamal_proxy`] sends
 //!
 //! ```text
 //! GET /up HTTP/1.1
@@ -30,11 +30,11 @@
 //! (`Host` is `<container id>:<app_port>`) over plain HTTP, without any
 //! `X-Forwarded-*` header, every [`interval`](Prober::interval) until it
 //! gets a `2xx` or the [`deploy_timeout`](Prober::deploy_timeout) passes.
-//! Each check has its own [`timeout`](Prober::timeout) and follows redirects
+//! Each check has its own [`timeout`](Probe::timeout) and follows redirects
 //! like Go's default HTTP client: a relative or `http://` `Location` is
 //! requested in turn, an `https://` one fails (the TLS handshake against a
 //! plain-HTTP app fails), and it stops after
-//! [`max_redirects`](Prober::max_redirects). The other builders differ as
+//! [`max_redirects`](Probe::max_redirects). The other probes differ as
 //! [`Orchestrator`] documents (request headers, healthy statuses, redirects,
 //! default timings).
 //!
@@ -46,7 +46,7 @@
 //! use std::time::Duration;
 //!
 //! use axum::{Router, middleware, routing::get};
-//! use axum_kamal::testing::{Prober, ProbeFailure};
+//! use axum_kamal::testing::{Probe, ProbeFailure, Prober};
 //! use http::StatusCode;
 //! # use axum::{extract::Request, middleware::Next, response::{IntoResponse, Response}};
 //! # async fn require_auth(req: Request, next: Next) -> Response {
@@ -60,7 +60,7 @@
 //! }
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let prober = Prober::kamal_proxy()
+//! let prober = Prober::new(Probe::kamal_proxy())
 //!     .interval(Duration::from_millis(10))
 //!     .deploy_timeout(Duration::from_millis(100));
 //!
@@ -93,23 +93,23 @@ use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tower_service::Service;
 
 pub use crate::deploy_config::{AppSettings, DeployConfigError, Disagreement};
-use crate::probe::{Answer, Hop, MAX_REDIRECTS, follow, send_in_process};
-pub use crate::probe::{Orchestrator, ProbeFailure};
+use crate::probe::{Hop, InProcessProbe, Received, follow, send_in_process};
+pub use crate::probe::{Orchestrator, Probe, ProbeFailure};
 
-/// The container id [`Prober::kamal_proxy`] puts in `Host`: 12 hex digits,
+/// The container id [`Probe::kamal_proxy`] puts in `Host`: 12 hex digits,
 /// as Docker abbreviates container ids.
 ///
 /// ```
-/// use axum_kamal::testing::{DEFAULT_CONTAINER_ID, Prober};
+/// use axum_kamal::testing::{DEFAULT_CONTAINER_ID, Probe};
 ///
-/// assert_eq!(Prober::kamal_proxy().host(), format!("{DEFAULT_CONTAINER_ID}:80"));
+/// assert_eq!(Probe::kamal_proxy().host(), format!("{DEFAULT_CONTAINER_ID}:80"));
 /// ```
 pub const DEFAULT_CONTAINER_ID: &str = "7c7168a662c1";
 
 /// The `User-Agent` of kamal-proxy's healthcheck.
 ///
 /// ```
-/// let request = axum_kamal::testing::Prober::kamal_proxy().request();
+/// let request = axum_kamal::testing::Probe::kamal_proxy().request();
 /// assert_eq!(request.headers()["user-agent"], axum_kamal::testing::KAMAL_PROXY_USER_AGENT);
 /// ```
 pub const KAMAL_PROXY_USER_AGENT: &str = "kamal-proxy";
@@ -117,194 +117,78 @@ pub const KAMAL_PROXY_USER_AGENT: &str = "kamal-proxy";
 /// Largest response head read over TCP before giving up.
 const MAX_HEAD: usize = 64 * 1024;
 
-/// Probes an app the way an [`Orchestrator`] does.
+/// Probes an app the way an [`Orchestrator`] does, again and again like a
+/// deploy: a [`Probe`] (the request and its timeout) plus the deploy's
+/// timing.
 ///
-/// Build it with the orchestrator's constructor and the builder methods,
-/// then probe a service in process ([`probe_service`](Self::probe_service),
-/// an `axum::Router` or any tower service around it) or a listening app over
-/// TCP ([`probe_addr`](Self::probe_addr)). Each `probe_*` runs a whole
-/// deploy and returns its [`Deploy`] outcome; each `check_*` sends one
-/// healthcheck (following redirects as the orchestrator does) and returns
-/// the status the orchestrator counted as healthy, or why it failed: a `503`
-/// from the healthcheck's own checks is [`ProbeFailure::NotReady`], any
-/// other unhealthy status [`ProbeFailure::Status`].
+/// Build it from a probe, then probe a service in process
+/// ([`probe_service`](Self::probe_service), an `axum::Router` or any tower
+/// service around it) or a listening app over TCP
+/// ([`probe_addr`](Self::probe_addr)). Each `probe_*` runs a whole deploy
+/// and returns its [`Deploy`] outcome; each `check_*` sends one healthcheck
+/// (following redirects as the orchestrator does) and returns the status
+/// the orchestrator counted as healthy, or why it failed: a `503` from the
+/// healthcheck's own checks is [`ProbeFailure::NotReady`], any other
+/// unhealthy status [`ProbeFailure::Status`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use axum_kamal::testing::Prober;
+/// use axum_kamal::testing::{Probe, Prober};
 ///
-/// let prober = Prober::kamal_proxy()
-///     .host_name("0123456789ab")
-///     .port(3000)
-///     .path("/up")
-///     .interval(Duration::from_millis(50))
-///     .timeout(Duration::from_millis(200))
-///     .deploy_timeout(Duration::from_secs(2))
-///     .max_redirects(10);
-/// assert_eq!(prober.host(), "0123456789ab:3000");
-///
-/// let kubelet = Prober::kubelet().host_name("10.1.2.3").port(3000);
-/// assert_eq!(kubelet.request().headers()["user-agent"], "kube-probe/1.34");
+/// let prober = Prober::new(
+///     Probe::kamal_proxy()
+///         .host_name("0123456789ab")
+///         .port(3000)
+///         .timeout(Duration::from_millis(200)),
+/// )
+/// .interval(Duration::from_millis(50))
+/// .deploy_timeout(Duration::from_secs(2));
+/// assert_eq!(prober.probe().host(), "0123456789ab:3000");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prober {
-    orchestrator: Orchestrator,
-    host_name: String,
-    port: u16,
-    path: String,
-    user_agent: String,
+    probe: Probe,
     interval: Duration,
-    timeout: Duration,
     deploy_timeout: Duration,
-    max_redirects: usize,
+}
+
+impl From<Probe> for Prober {
+    /// Same as [`Prober::new`].
+    fn from(probe: Probe) -> Self {
+        Self::new(probe)
+    }
 }
 
 impl Prober {
-    /// A prober with `orchestrator`'s request and defaults: its
-    /// [`default_host_name`](Orchestrator::default_host_name), port 80,
-    /// path `/up`, its user agent, [`default_interval`](Orchestrator::default_interval)
-    /// and [`default_timeout`](Orchestrator::default_timeout), a 30 s
-    /// deploy timeout, at most 10 redirects.
+    /// A prober repeating `probe` every
+    /// [`default_interval`](Orchestrator::default_interval) of its
+    /// orchestrator (kamal-proxy's 1 s, the kubelet's `periodSeconds` 10 s),
+    /// for up to 30 s (Kamal's `deploy_timeout`; the kubelet's
+    /// `periodSeconds` × `failureThreshold` 3).
     ///
     /// ```
-    /// use axum_kamal::{Orchestrator, testing::Prober};
-    /// assert_eq!(Prober::new(Orchestrator::DockerCurl).port(3000).host(), "localhost:3000");
+    /// use axum_kamal::testing::{Probe, Prober};
+    /// let prober = Prober::new(Probe::kubelet().port(3000));
+    /// assert_eq!(prober.probe().host(), "10.244.0.7:3000");
     /// ```
     #[must_use]
-    pub fn new(orchestrator: Orchestrator) -> Self {
+    pub fn new(probe: Probe) -> Self {
         Self {
-            orchestrator,
-            host_name: orchestrator.default_host_name().to_owned(),
-            port: 80,
-            path: crate::DEFAULT_PATH.to_owned(),
-            user_agent: orchestrator.user_agent().to_owned(),
-            interval: orchestrator.default_interval(),
-            timeout: orchestrator.default_timeout(),
+            interval: probe.orchestrator.default_interval(),
             deploy_timeout: Duration::from_secs(30),
-            max_redirects: MAX_REDIRECTS,
+            probe,
         }
     }
 
-    /// kamal-proxy's healthcheck: container id [`DEFAULT_CONTAINER_ID`],
-    /// app port 80 (Kamal's default `proxy.app_port`), interval 1 s, timeout
-    /// 5 s, deploy timeout 30 s (Kamal's `deploy_timeout`).
+    /// The probe it repeats.
     ///
     /// ```
-    /// let prober = axum_kamal::testing::Prober::kamal_proxy();
-    /// assert_eq!(prober.host(), "7c7168a662c1:80");
+    /// use axum_kamal::testing::{Orchestrator, Probe, Prober};
+    /// assert_eq!(Prober::new(Probe::kubelet()).probe().orchestrator(), Orchestrator::Kubelet);
     /// ```
     #[must_use]
-    pub fn kamal_proxy() -> Self {
-        Self::new(Orchestrator::KamalProxy)
-    }
-
-    /// The kubelet's `httpGet` probe: pod IP `10.244.0.7`, `User-Agent:
-    /// kube-probe/1.34`, timeout 1 s (`timeoutSeconds`), interval 10 s
-    /// (`periodSeconds`), deploy timeout 30 s (`periodSeconds` ×
-    /// `failureThreshold` 3). Set [`port`](Self::port) to the container port.
-    ///
-    /// ```
-    /// let prober = axum_kamal::testing::Prober::kubelet().port(3000);
-    /// assert_eq!(prober.host(), "10.244.0.7:3000");
-    /// ```
-    #[must_use]
-    pub fn kubelet() -> Self {
-        Self::new(Orchestrator::Kubelet)
-    }
-
-    /// An AWS ALB target group's health check: target IP `172.31.20.7`,
-    /// `User-Agent: ELB-HealthChecker/2.0`, timeout 5 s, interval 30 s,
-    /// healthy on `200` only, no redirect followed. AWS's default path is
-    /// `/`; set [`path`](Self::path) to the one you configure.
-    ///
-    /// ```
-    /// let prober = axum_kamal::testing::Prober::aws_alb().port(8080);
-    /// assert_eq!(prober.host(), "172.31.20.7:8080");
-    /// ```
-    #[must_use]
-    pub fn aws_alb() -> Self {
-        Self::new(Orchestrator::AwsAlb)
-    }
-
-    /// A Dockerfile `HEALTHCHECK CMD curl -f http://localhost:<port>/up`:
-    /// `Host: localhost:<port>`, `User-Agent: curl/7.88.1`, timeout and
-    /// interval 30 s, healthy below `400`, no redirect followed. The deploy
-    /// timeout stands for `--retries` × `--interval`.
-    ///
-    /// ```
-    /// let prober = axum_kamal::testing::Prober::docker_curl().port(3000);
-    /// assert_eq!(prober.request_bytes(), b"GET /up HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n");
-    /// ```
-    #[must_use]
-    pub fn docker_curl() -> Self {
-        Self::new(Orchestrator::DockerCurl)
-    }
-
-    /// Whose probe this is.
-    ///
-    /// ```
-    /// use axum_kamal::{Orchestrator, testing::Prober};
-    /// assert_eq!(Prober::kubelet().orchestrator(), Orchestrator::Kubelet);
-    /// ```
-    #[must_use]
-    pub fn orchestrator(&self) -> Orchestrator {
-        self.orchestrator
-    }
-
-    /// The host name sent in `Host`: kamal-proxy's container id, the pod
-    /// IP, the target IP, `localhost`.
-    ///
-    /// ```
-    /// let prober = axum_kamal::testing::Prober::kamal_proxy().host_name("0123456789ab");
-    /// assert_eq!(prober.host(), "0123456789ab:80");
-    /// ```
-    #[must_use]
-    pub fn host_name(mut self, name: impl Into<String>) -> Self {
-        self.host_name = name.into();
-        self
-    }
-
-    /// The port sent in `Host`: Kamal's `proxy.app_port`, the probe's
-    /// `port`, the target port. It does not choose where
-    /// [`probe_addr`](Self::probe_addr) connects.
-    ///
-    /// ```
-    /// let prober = axum_kamal::testing::Prober::kamal_proxy().port(3000);
-    /// assert_eq!(prober.host(), "7c7168a662c1:3000");
-    /// ```
-    #[must_use]
-    pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
-    }
-
-    /// The healthcheck path (default `/up`), e.g. the path given to
-    /// `#[kamal_app(path = "..")]`. It may carry a query.
-    ///
-    /// # Panics
-    /// If `path` does not start with `/`.
-    ///
-    /// ```
-    /// let prober = axum_kamal::testing::Prober::kamal_proxy().path("/healthz");
-    /// assert_eq!(prober.request().uri(), "/healthz");
-    /// ```
-    #[must_use]
-    #[track_caller]
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = crate::probe::healthcheck_path(path.into());
-        self
-    }
-
-    /// The `User-Agent` (e.g. `kube-probe/1.31` for your cluster's version).
-    ///
-    /// ```
-    /// let prober = axum_kamal::testing::Prober::kubelet().user_agent("kube-probe/1.31");
-    /// assert_eq!(prober.request().headers()["user-agent"], "kube-probe/1.31");
-    /// ```
-    #[must_use]
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
+    pub fn probe(&self) -> &Probe {
+        &self.probe
     }
 
     /// Time between the starts of two healthchecks (Kamal's
@@ -312,24 +196,12 @@ impl Prober {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let prober = axum_kamal::testing::Prober::kamal_proxy().interval(Duration::from_millis(20));
+    /// use axum_kamal::testing::{Probe, Prober};
+    /// let prober = Prober::new(Probe::kamal_proxy()).interval(Duration::from_millis(20));
     /// ```
     #[must_use]
     pub fn interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
-        self
-    }
-
-    /// How long one healthcheck, redirects included, may take (Kamal's
-    /// `proxy.healthcheck.timeout`, the kubelet's `timeoutSeconds`).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let prober = axum_kamal::testing::Prober::kamal_proxy().timeout(Duration::from_millis(200));
-    /// ```
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
         self
     }
 
@@ -339,7 +211,8 @@ impl Prober {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let prober = axum_kamal::testing::Prober::kamal_proxy().deploy_timeout(Duration::from_secs(2));
+    /// use axum_kamal::testing::{Probe, Prober};
+    /// let prober = Prober::new(Probe::kamal_proxy()).deploy_timeout(Duration::from_secs(2));
     /// ```
     #[must_use]
     pub fn deploy_timeout(mut self, deploy_timeout: Duration) -> Self {
@@ -347,69 +220,10 @@ impl Prober {
         self
     }
 
-    /// Redirect limit of one healthcheck, for the orchestrators that follow
-    /// redirects. Like Go's client (`stopped after 10 redirects`), a check
-    /// fails when a redirect arrives after `max` requests; `0` follows none.
-    ///
-    /// ```
-    /// let prober = axum_kamal::testing::Prober::kamal_proxy().max_redirects(0);
-    /// ```
-    #[must_use]
-    pub fn max_redirects(mut self, max: usize) -> Self {
-        self.max_redirects = max;
-        self
-    }
-
-    /// The `Host` header of the probe: `<host name>:<port>`.
-    ///
-    /// ```
-    /// assert_eq!(axum_kamal::testing::Prober::kamal_proxy().port(3000).host(), "7c7168a662c1:3000");
-    /// ```
-    #[must_use]
-    pub fn host(&self) -> String {
-        format!("{}:{}", self.host_name, self.port)
-    }
-
-    fn first_hop(&self) -> Hop {
-        Hop::first(self.orchestrator, &self.user_agent, self.host(), &self.path)
-    }
-
-    /// The probe exactly as [`probe_addr`](Self::probe_addr) writes it on the
-    /// wire (and as the orchestrator's client does).
-    ///
-    /// ```
-    /// let bytes = axum_kamal::testing::Prober::kamal_proxy().port(3000).request_bytes();
-    /// assert_eq!(
-    ///     bytes,
-    ///     b"GET /up HTTP/1.1\r\nHost: 7c7168a662c1:3000\r\nUser-Agent: kamal-proxy\r\nAccept-Encoding: gzip\r\n\r\n"
-    /// );
-    /// ```
-    #[must_use]
-    pub fn request_bytes(&self) -> Vec<u8> {
-        self.first_hop().wire_request()
-    }
-
-    /// The probe as an in-process request, as `axum::serve` would hand it to
-    /// your service: origin-form URI, the same headers as
-    /// [`request_bytes`](Self::request_bytes), an empty body.
-    ///
-    /// ```
-    /// let probe = axum_kamal::testing::Prober::kamal_proxy().request();
-    /// assert_eq!(probe.method(), http::Method::GET);
-    /// assert_eq!(probe.uri(), "/up");
-    /// assert_eq!(probe.headers()["host"], "7c7168a662c1:80");
-    /// ```
-    #[must_use]
-    pub fn request(&self) -> Request<Body> {
-        self.first_hop()
-            .in_process_request()
-            .expect("a path starting with '/' and header values set by the builder are valid")
-    }
-
     /// One healthcheck of `service` in process: sends
-    /// [`request`](Self::request) through `service` (cloned, and polled
+    /// the probe's [`request`](Probe::request) through `service` (cloned, and polled
     /// ready first), follows redirects back into it as the orchestrator does,
-    /// within [`timeout`](Self::timeout).
+    /// within the probe's [`timeout`](Probe::timeout).
     ///
     /// `service` is what `axum::serve` takes: an `axum::Router`, or any
     /// tower service of `axum::extract::Request` around it. Redirects to
@@ -418,16 +232,18 @@ impl Prober {
     /// # Errors
     /// [`ProbeFailure::NotReady`] when the healthcheck answered `503`,
     /// [`ProbeFailure::Status`] when something else answered a status the
-    /// orchestrator counts as failed, and the other variants when no final
-    /// answer came.
+    /// orchestrator counts as failed, [`ProbeFailure::ChecksOutlastProbe`]
+    /// when the probe timed out at a healthcheck whose readiness checks may
+    /// run longer than the probe's [`timeout`](Probe::timeout), and the other variants
+    /// when no final answer came.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use axum::Router;
-    /// use axum_kamal::testing::{Prober, ProbeFailure};
+    /// use axum_kamal::testing::{Probe, ProbeFailure, Prober};
     /// use http::StatusCode;
     ///
-    /// let prober = Prober::kamal_proxy();
+    /// let prober = Prober::new(Probe::kamal_proxy());
     /// let with = Router::new().layer(axum_kamal::healthcheck());
     /// assert_eq!(prober.check_service(with).await, Ok(StatusCode::OK));
     /// let without = Router::new();
@@ -439,14 +255,31 @@ impl Prober {
         S: Service<Request<Body>, Response = Response<RB>> + Clone,
         S::Error: fmt::Display,
     {
-        self.check(|hop| send_in_process(&service, hop)).await
+        let probe = InProcessProbe::new(false);
+        let checked = self
+            .check(|hop| send_in_process(&service, hop, &probe))
+            .await;
+        match (
+            checked,
+            probe.take().and_then(|reached| reached.check_timeout),
+        ) {
+            (Err(ProbeFailure::Timeout(probe_timeout)), Some(check_timeout))
+                if check_timeout >= probe_timeout =>
+            {
+                Err(ProbeFailure::ChecksOutlastProbe {
+                    probe_timeout,
+                    check_timeout,
+                })
+            }
+            (checked, _) => checked,
+        }
     }
 
     /// One healthcheck over real TCP: connects to `addr`, writes
-    /// [`request_bytes`](Self::request_bytes), reads the response head and
+    /// the probe's [`request_bytes`](Probe::request_bytes), reads the response head and
     /// follows redirects as the orchestrator does (an `http://` `Location`
     /// naming the probe's own `Host` goes to `addr` again, any other host is
-    /// resolved), within [`timeout`](Self::timeout).
+    /// resolved), within the probe's [`timeout`](Probe::timeout).
     ///
     /// # Errors
     /// As [`check_service`](Self::check_service), plus
@@ -462,12 +295,13 @@ impl Prober {
     /// let app = Router::new().layer(axum_kamal::healthcheck());
     /// tokio::spawn(async move { axum::serve(listener, app).await });
     ///
-    /// let status = axum_kamal::testing::Prober::kubelet().check_addr(addr).await;
+    /// use axum_kamal::testing::{Probe, Prober};
+    /// let status = Prober::new(Probe::kubelet()).check_addr(addr).await;
     /// assert_eq!(status, Ok(StatusCode::OK));
     /// # });
     /// ```
     pub async fn check_addr(&self, addr: SocketAddr) -> Result<StatusCode, ProbeFailure> {
-        let own_host = self.host();
+        let own_host = self.probe.host();
         self.check(|hop| {
             let target = if hop.host.eq_ignore_ascii_case(&own_host) {
                 Target::Addr(addr)
@@ -492,14 +326,14 @@ impl Prober {
     /// use std::time::Duration;
     /// use axum::Router;
     /// use tower::ServiceBuilder;
-    /// use axum_kamal::testing::Prober;
+    /// use axum_kamal::testing::{Probe, Prober};
     ///
     /// let app = ServiceBuilder::new()
     ///     .layer(axum_kamal::HealthcheckLayer::new("/up"))
     ///     .service(Router::new());
-    /// assert!(Prober::kamal_proxy().probe_service(app).await.is_healthy());
+    /// assert!(Prober::new(Probe::kamal_proxy()).probe_service(app).await.is_healthy());
     ///
-    /// let prober = Prober::kamal_proxy()
+    /// let prober = Prober::new(Probe::kamal_proxy())
     ///     .interval(Duration::from_millis(10))
     ///     .deploy_timeout(Duration::from_millis(50));
     /// assert!(!prober.probe_service(Router::new()).await.is_healthy()); // 404
@@ -523,14 +357,14 @@ impl Prober {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use std::time::Duration;
     /// use axum::Router;
-    /// use axum_kamal::testing::Prober;
+    /// use axum_kamal::testing::{Probe, Prober};
     ///
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     /// let addr = listener.local_addr().unwrap();
     /// let app = Router::new().layer(axum_kamal::healthcheck());
     /// tokio::spawn(async move { axum::serve(listener, app).await });
     ///
-    /// let prober = Prober::kamal_proxy().port(3000).deploy_timeout(Duration::from_secs(2));
+    /// let prober = Prober::new(Probe::kamal_proxy().port(3000)).deploy_timeout(Duration::from_secs(2));
     /// let deploy = prober.probe_addr(addr).await;
     /// assert!(deploy.is_healthy(), "{deploy}");
     /// assert_eq!(deploy.attempts(), 1);
@@ -545,15 +379,16 @@ impl Prober {
     async fn check<F, Fut>(&self, send: F) -> Result<StatusCode, ProbeFailure>
     where
         F: FnMut(Hop) -> Fut,
-        Fut: Future<Output = Result<Answer, ProbeFailure>>,
+        Fut: Future<Output = Result<Received, ProbeFailure>>,
     {
-        let answer = timeout(
-            self.timeout,
-            follow(self.first_hop(), self.max_redirects, send),
+        let probe = &self.probe;
+        let received = timeout(
+            probe.timeout,
+            follow(probe.first_hop(), probe.max_redirects, send),
         )
         .await
-        .unwrap_or(Err(ProbeFailure::Timeout(self.timeout)))?;
-        answer.judge(self.orchestrator)
+        .unwrap_or(Err(ProbeFailure::Timeout(probe.timeout)))?;
+        received.judge(probe.orchestrator)
     }
 
     /// Repeats `check` like a deploy loop.
@@ -710,8 +545,8 @@ enum Target {
 }
 
 /// Writes `request` on a new connection to `target` and reads the status and
-/// `Location` of the answer.
-async fn exchange(target: Target, request: &[u8]) -> Result<Answer, ProbeFailure> {
+/// `Location` of the response.
+async fn exchange(target: Target, request: &[u8]) -> Result<Received, ProbeFailure> {
     let connect = |target: String| {
         move |e: io::Error| ProbeFailure::Connect {
             target,
@@ -739,16 +574,15 @@ async fn exchange(target: Target, request: &[u8]) -> Result<Answer, ProbeFailure
     let mut buffer = Vec::with_capacity(1024);
     let mut start = 0;
     loop {
-        if let Some(len) = find_head_end(&buffer[start..]) {
-            let head = &buffer[start..start + len];
-            let answer = parse_head(head)?;
-            // Go's client skips interim 1xx answers (but not 101).
-            if answer.status.is_informational() && answer.status != StatusCode::SWITCHING_PROTOCOLS
+        if let Some((len, received)) = parse_head(&buffer[start..])? {
+            // Go's client skips interim 1xx responses (but not 101).
+            if received.status.is_informational()
+                && received.status != StatusCode::SWITCHING_PROTOCOLS
             {
                 start += len;
                 continue;
             }
-            return Ok(answer);
+            return Ok(received);
         }
         if buffer.len() - start > MAX_HEAD {
             return Err(ProbeFailure::InvalidResponse(
@@ -766,64 +600,67 @@ async fn exchange(target: Target, request: &[u8]) -> Result<Answer, ProbeFailure
     }
 }
 
-/// Length of the head at the start of `bytes`, `\r\n\r\n` included.
-fn find_head_end(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4)
-}
+/// Most response headers read.
+const MAX_HEADERS: usize = 100;
 
-fn parse_head(head: &[u8]) -> Result<Answer, ProbeFailure> {
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let invalid =
-        || ProbeFailure::InvalidResponse(format!("malformed status line {status_line:?}"));
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    let code = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") || code.len() != 3 {
-        return Err(invalid());
-    }
-    let status = StatusCode::from_bytes(code.as_bytes()).map_err(|_| invalid())?;
-    let mut headers = HeaderMap::new();
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
+/// The response head at the start of `bytes`, parsed by `httparse` (hyper's
+/// parser): its length and what it says, `None` while incomplete.
+fn parse_head(bytes: &[u8]) -> Result<Option<(usize, Received)>, ProbeFailure> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    let invalid = |reason: &dyn fmt::Display| {
+        let line = bytes.split(|&b| b == b'\r').next().unwrap_or_default();
+        ProbeFailure::InvalidResponse(format!("{reason} in {:?}", String::from_utf8_lossy(line)))
+    };
+    let len = match response.parse(bytes) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(error) => return Err(invalid(&error)),
+    };
+    let code = response.code.unwrap_or_default();
+    let status = StatusCode::from_u16(code).map_err(|error| invalid(&error))?;
+    let mut map = HeaderMap::new();
+    for header in response.headers.iter() {
         if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.trim().as_bytes()),
-            HeaderValue::from_str(value.trim()),
+            HeaderName::from_bytes(header.name.as_bytes()),
+            HeaderValue::from_bytes(header.value),
         ) {
-            headers.append(name, value);
+            map.append(name, value);
         }
     }
-    Ok(Answer::new(status, &headers))
+    Ok(Some((len, Received::new(status, &map))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn head(bytes: &[u8]) -> Received {
+        parse_head(bytes).unwrap().expect("a complete head").1
+    }
+
     #[test]
     fn heads_parse() {
-        let answer =
-            parse_head(b"HTTP/1.1 301 Moved Permanently\r\nlocation:  /x \r\n\r\n").unwrap();
+        let received = head(b"HTTP/1.1 301 Moved Permanently\r\nlocation:  /x \r\n\r\n");
         assert_eq!(
-            (answer.status, answer.location.as_deref()),
+            (received.status, received.location.as_deref()),
             (StatusCode::MOVED_PERMANENTLY, Some("/x"))
         );
-        let answer = parse_head(b"HTTP/1.0 200\r\n\r\n").unwrap();
-        assert_eq!((answer.status, answer.location), (StatusCode::OK, None));
-        assert_eq!(answer.healthcheck, None);
-        let answer = parse_head(
+        let received = head(b"HTTP/1.0 200\r\n\r\n");
+        assert_eq!((received.status, received.location), (StatusCode::OK, None));
+        assert_eq!(received.healthcheck, None);
+        let received = head(
             b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
               cache-control: no-store\r\ncontent-length: 19\r\ndate: x\r\n\r\n",
-        )
-        .unwrap();
-        assert_eq!(answer.healthcheck, Some(false));
+        );
+        assert_eq!(received.healthcheck, Some(false));
         assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
-        assert_eq!(find_head_end(b"HTTP/1.1 200 OK\r\n\r\nbody"), Some(19));
+        assert_eq!(
+            parse_head(b"HTTP/1.1 200 OK\r\n\r\nbody")
+                .unwrap()
+                .map(|(len, _)| len),
+            Some(19)
+        );
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\n").unwrap().is_none());
     }
 }

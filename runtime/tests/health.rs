@@ -143,7 +143,7 @@ async fn failing_optional_check_still_gives_200_with_warning_in_details() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn slow_check_times_out_after_default_2s() {
+async fn slow_check_times_out_after_default_800ms() {
     let health = Health::new()
         .check("slow", || async {
             sleep(Duration::from_secs(60)).await;
@@ -154,13 +154,14 @@ async fn slow_check_times_out_after_default_2s() {
 
     let start = Instant::now();
     let res = send(&app, with_secret(req(Method::GET, "/up"), SECRET)).await;
-    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    // Below the kubelet's default timeoutSeconds (1 s): a 503, not a timeout.
+    assert_eq!(start.elapsed(), Duration::from_millis(800));
     assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
     let v = json(&res);
     assert_eq!(v["status"], "fail");
     assert_eq!(check(&v, "slow")["status"], "fail");
-    assert_eq!(check(&v, "slow")["output"], "timed out after 2s");
-    assert_eq!(check(&v, "slow")["observedValue"], 2000);
+    assert_eq!(check(&v, "slow")["output"], "timed out after 800ms");
+    assert_eq!(check(&v, "slow")["observedValue"], 800);
 }
 
 #[tokio::test(start_paused = true)]
@@ -169,7 +170,8 @@ async fn checks_run_concurrently() {
     let health = Health::new()
         .check("a", counted(&a, Duration::from_millis(1500), None))
         .check("b", counted(&b, Duration::from_millis(1500), None))
-        .check("c", counted(&c, Duration::from_millis(1500), None));
+        .check("c", counted(&c, Duration::from_millis(1500), None))
+        .timeout(Duration::from_secs(2));
     let (app, _) = app(healthcheck().health(health));
 
     let start = Instant::now();
@@ -652,11 +654,15 @@ async fn tolerance_keeps_readiness_until_the_nth_failure_in_a_row() {
 async fn tolerance_ends_when_the_failing_streak_lasts_long_enough() {
     let (down, runs) = (Arc::new(AtomicBool::new(false)), Arc::default());
     // Each run takes 1 s, as a slow ping would.
-    let (health, _) = uncached(Health::new().check_with(
-        "db",
-        Tolerance::fail_after(100, Duration::from_secs(10)),
-        switchable(&down, &runs, Duration::from_secs(1)),
-    ));
+    let (health, _) = uncached(
+        Health::new()
+            .check_with(
+                "db",
+                Tolerance::fail_after(100, Duration::from_secs(10)),
+                switchable(&down, &runs, Duration::from_secs(1)),
+            )
+            .timeout(Duration::from_secs(2)),
+    );
     let (app, _) = app(healthcheck().health(health));
     assert_ok(&get(&app, "/up").await);
 

@@ -111,7 +111,7 @@ fn probes_are_debug_events_and_failing_checks_warnings() {
     assert_eq!(warnings[0].field("error"), Some("connection refused"));
     assert_eq!(warnings[0].field("optional"), Some("false"));
     assert_eq!(warnings[1].field("check"), Some("cache"));
-    assert_eq!(warnings[1].field("error"), Some("timed out after 2s"));
+    assert_eq!(warnings[1].field("error"), Some("timed out after 800ms"));
     assert_eq!(warnings[1].field("optional"), Some("true"));
 
     let probes: Vec<_> = ours.iter().filter(|e| e.level == Level::DEBUG).collect();

@@ -25,9 +25,11 @@ const WORK: [&str; 3] = ["preflight", "build", "probe"];
 /// One unit of `work` on a freshly built quickstart, as `main` would see it.
 async fn once(work: &str, config: &Config, built: &Router) {
     match work {
-        "preflight" => axum_kamal::preflight(built)
-            .await
-            .expect("the quickstart passes"),
+        "preflight" => drop(
+            axum_kamal::preflight(built, ([0, 0, 0, 0], 3000).into())
+                .await
+                .expect("the quickstart passes"),
+        ),
         "build" => drop(app(config)),
         _ => {
             let response = built

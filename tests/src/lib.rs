@@ -11,6 +11,7 @@
 //!   else changed" ([`assert_unchanged`]);
 //! - real third-party layers that reject the probe ([`host_validation`],
 //!   [`require_bearer`]) and a request counter ([`Counter`], [`count`]);
+//! - a test binary running itself as a child process ([`process`]);
 //! - a runtime with every worker CPU-blocked ([`block_every_worker`]).
 
 use std::fmt::Debug;
@@ -28,7 +29,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::{Method, StatusCode};
 use http_body_util::Empty;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -40,6 +41,8 @@ use tower::{BoxError, ServiceBuilder, ServiceExt};
 use tower_allowed_hosts::AllowedHostLayer;
 use tower_http::validate_request::ValidateRequestHeaderLayer;
 
+pub mod process;
+
 // kamal-proxy's probe and the answer assertions, shared with the runtime's
 // integration tests.
 #[path = "../../runtime/tests/common/probe.rs"]
@@ -47,7 +50,8 @@ mod probe;
 pub use probe::{
     CONTAINER_HOST, KAMAL_PROBE, Reply, assert_healthy, assert_healthy_head,
     assert_not_healthcheck, assert_unavailable, assert_unavailable_because,
-    assert_unavailable_head, kamal_probe, kamal_probe_bytes, kamal_probe_bytes_with, with_header,
+    assert_unavailable_head, kamal_probe, kamal_probe_bytes, kamal_probe_bytes_with,
+    parse_response_head, with_header,
 };
 
 /// How long kamal-proxy waits for an answer; exchanges here give up after it.
@@ -223,25 +227,19 @@ impl RawConnection {
     }
 
     async fn read_reply(&mut self, head_request: bool) -> io::Result<Reply> {
-        let status_line = self.read_line().await?;
-        let status = match status_line.split(' ').collect::<Vec<_>>()[..] {
-            ["HTTP/1.1", code, ..] => StatusCode::from_bytes(code.as_bytes()).map_err(invalid)?,
-            _ => return Err(invalid(format!("status line {status_line:?}"))),
-        };
-        let mut headers = HeaderMap::new();
+        // The head's lines up to the empty one, parsed by httparse.
+        let mut head = Vec::new();
         loop {
             let line = self.read_line().await?;
+            head.extend_from_slice(line.as_bytes());
+            head.extend_from_slice(b"\r\n");
             if line.is_empty() {
                 break;
             }
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| invalid(format!("header {line:?}")))?;
-            headers.append(
-                HeaderName::from_bytes(name.trim().as_bytes()).map_err(invalid)?,
-                HeaderValue::from_str(value.trim()).map_err(invalid)?,
-            );
         }
+        let (status, headers, _) = parse_response_head(&head)
+            .map_err(invalid)?
+            .ok_or_else(|| invalid("incomplete response head"))?;
         let bodiless = head_request
             || status.is_informational()
             || status == StatusCode::NO_CONTENT

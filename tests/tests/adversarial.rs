@@ -21,10 +21,10 @@ use axum::body::Bytes;
 use axum_kamal_examples::{Config, app};
 use axum_kamal_tests::{
     CONTAINER_HOST, KAMAL_PROBE, Reply, TestServer, assert_healthy, assert_healthy_head,
-    kamal_probe_bytes, kamal_probe_bytes_with,
+    kamal_probe_bytes, kamal_probe_bytes_with, parse_response_head,
 };
+use http::StatusCode;
 use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -61,25 +61,9 @@ enum Expect {
 /// consumed))` once it is complete. Bodies are delimited by `content-length`
 /// (every response in this corpus has one, or none for `HEAD`/errors).
 fn parse_one(buf: &[u8], head: bool) -> Option<(Reply, usize)> {
-    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let head_text = std::str::from_utf8(&buf[..end]).expect("ASCII response head");
-    let mut lines = head_text.split("\r\n");
-    let status_line = lines.next()?;
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next()?;
-    assert!(
-        version.starts_with("HTTP/1."),
-        "status line {status_line:?}"
-    );
-    let status = StatusCode::from_bytes(parts.next()?.as_bytes()).expect("status code");
-    let headers: HeaderMap = lines
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let (n, v) = l.split_once(':').expect("header line");
-            let name = HeaderName::from_bytes(n.trim().as_bytes()).expect("header name");
-            (name, HeaderValue::from_str(v.trim()).expect("header value"))
-        })
-        .collect();
+    // Bytes that are no HTTP/1.x head (hyper's HTTP/2 frames) are no response.
+    let (status, headers, end) = parse_response_head(buf).ok()??;
+    let head_text = String::from_utf8_lossy(&buf[..end]);
     let bodiless = head
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED

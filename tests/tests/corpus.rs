@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum_kamal::testing::Prober;
+use axum_kamal::testing::{Probe, Prober};
 use axum_kamal_tests::{CONTAINER_HOST, client_send};
 use http::Method;
 use tokio::net::TcpListener;
@@ -65,7 +65,7 @@ async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
 /// Probes `app` and checks the answer against the program's row: the status
 /// of kamal-proxy's probe sent once through a real HTTP client, then the
 /// verdict of a whole check as kamal-proxy runs it, redirects followed the
-/// way Go's client follows them (`Prober::kamal_proxy()`).
+/// way Go's client follows them (`Probe::kamal_proxy()`).
 async fn check(program: &str, app: Router) {
     let rows = truth_rows();
     let truth = rows
@@ -74,8 +74,12 @@ async fn check(program: &str, app: Router) {
         .unwrap_or_else(|| panic!("{program} has no row in truth.tsv"));
     let (addr, server) = serve(app).await;
     let first = client_send(addr, Method::GET, "/up").await;
-    let prober = Prober::kamal_proxy().port(CONTAINER_PORT);
-    assert_eq!(prober.host(), CONTAINER_HOST, "both probes carry one Host");
+    let prober = Prober::new(Probe::kamal_proxy().port(CONTAINER_PORT));
+    assert_eq!(
+        prober.probe().host(),
+        CONTAINER_HOST,
+        "both probes carry one Host"
+    );
     let check = prober.check_addr(addr).await;
     server.abort();
     let verdict = match check {

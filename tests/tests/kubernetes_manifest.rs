@@ -1,11 +1,14 @@
 //! `examples/deploy/kubernetes.yaml` checked with the kubelet's prober: each
 //! `httpGet` probe of the Deployment, with the path, port, timeout, period
 //! and failure threshold the manifest sets, against the quickstart configured
-//! with the manifest's environment and served by `axum::serve` on 127.0.0.1.
+//! with the manifest's environment and served by `axum::serve` on 127.0.0.1
+//! (and in process). The startup probe never runs the readiness checks: a
+//! database down during a rollout fails readiness only.
 
 use std::time::Duration;
 
-use axum_kamal::testing::{Deploy, ProbeFailure, Prober};
+use axum_kamal::preflight::Preflight;
+use axum_kamal::testing::{Deploy, Probe, ProbeFailure, Prober};
 use axum_kamal_examples::{Config, app, app_without_healthcheck};
 use axum_kamal_tests::TestServer;
 use http::StatusCode;
@@ -25,14 +28,20 @@ struct HttpGetProbe {
 }
 
 impl HttpGetProbe {
-    /// The kubelet's prober for it: `Host: <pod ip>:<port>`, its timeout,
-    /// and as long to succeed as the kubelet allows before acting
-    /// (`periodSeconds` × `failureThreshold`).
-    fn prober(&self) -> Prober {
-        Prober::kubelet()
+    /// The kubelet's request for it: `Host: <pod ip>:<port>`, its path and
+    /// timeout.
+    fn probe(&self) -> Probe {
+        Probe::kubelet()
             .port(self.port)
             .path(self.path.clone())
             .timeout(self.timeout)
+    }
+
+    /// The kubelet's prober for it: its [`probe`](Self::probe), and as long
+    /// to succeed as the kubelet allows before acting
+    /// (`periodSeconds` × `failureThreshold`).
+    fn prober(&self) -> Prober {
+        Prober::new(self.probe())
             .interval(self.period)
             .deploy_timeout(self.period * self.failure_threshold)
     }
@@ -134,7 +143,7 @@ async fn the_manifests_probes_pass_against_the_quickstart() {
             .map(|p| (p.kind, p.path.as_str()))
             .collect::<Vec<_>>(),
         [
-            ("startupProbe", "/up"),
+            ("startupProbe", "/livez"),
             ("readinessProbe", "/up"),
             ("livenessProbe", "/livez")
         ]
@@ -167,7 +176,8 @@ async fn the_manifests_probes_pass_against_the_quickstart() {
 #[tokio::test]
 async fn while_draining_readiness_fails_and_liveness_passes() {
     // The manifest's comments: on SIGTERM /up answers 503 (the pod leaves
-    // the Service endpoints) while /livez keeps answering 200 (no restart).
+    // the Service endpoints) while /livez, the startup and liveness probes'
+    // path, keeps answering 200 (no restart).
     let documents = YamlLoader::load_from_str(MANIFEST).expect("valid YAML");
     let container = container(&documents);
     let config = config(container);
@@ -176,10 +186,60 @@ async fn while_draining_readiness_fails_and_liveness_passes() {
     for probe in http_get_probes(container) {
         let verdict = probe.prober().check_addr(server.addr()).await;
         let expected = match probe.kind {
-            "livenessProbe" => Ok(StatusCode::OK),
-            _ => Err(ProbeFailure::NotReady),
+            "readinessProbe" => Err(ProbeFailure::NotReady),
+            _ => Ok(StatusCode::OK),
         };
         assert_eq!(verdict, expected, "{probe:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_database_down_during_a_rollout_fails_readiness_only() {
+    // A new pod whose database refuses connections: it must start (startup
+    // probe) and stay alive (liveness) while kept out of the Service
+    // (readiness), over TCP and in process alike.
+    let documents = YamlLoader::load_from_str(MANIFEST).expect("valid YAML");
+    let container = container(&documents);
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let database = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let config = config(container).with_database_addr(database);
+    let server = TestServer::start(app(&config)).await;
+    for probe in http_get_probes(container) {
+        let expected = match probe.kind {
+            "readinessProbe" => Err(ProbeFailure::NotReady),
+            _ => Ok(StatusCode::OK),
+        };
+        let prober = probe.prober();
+        assert_eq!(
+            prober.check_addr(server.addr()).await,
+            expected,
+            "{probe:?} over TCP"
+        );
+        assert_eq!(
+            prober.check_service(app(&config)).await,
+            expected,
+            "{probe:?} in process"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_readiness_checks_fit_the_manifests_probe_timeouts() {
+    // The preflight with each probe's timeoutSeconds: no warning that the
+    // checks (800 ms by default) outlast a probe.
+    let documents = YamlLoader::load_from_str(MANIFEST).expect("valid YAML");
+    let container = container(&documents);
+    // A database that is down: the preflight does not run the check.
+    let config = config(container).with_database_addr("127.0.0.1:9");
+    for probe in http_get_probes(container) {
+        let report = Preflight::new()
+            .probes([probe.probe()])
+            .run(&app(&config))
+            .await
+            .unwrap();
+        assert_eq!(report.warnings(), [], "{probe:?}");
+        assert!(report.is_ready(), "{probe:?}: {report:?}");
     }
 }
 

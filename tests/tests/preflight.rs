@@ -14,8 +14,12 @@ use axum::extract::Request;
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::get;
-use axum_kamal::testing::{ProbeFailure, Prober};
-use axum_kamal::{HealthcheckLayer, Orchestrator, Preflight, PreflightError, preflight};
+use std::net::SocketAddr;
+
+use axum_kamal::preflight::{Preflight, PreflightError};
+use axum_kamal::probe::Orchestrator;
+use axum_kamal::testing::{Probe, ProbeFailure, Prober};
+use axum_kamal::{HealthcheckLayer, preflight};
 use axum_kamal_examples::{Config, app, redirect_to_https};
 use axum_kamal_tests::{TestServer, host_validation, require_bearer};
 use http::header::HeaderName;
@@ -34,17 +38,22 @@ fn production() -> Config {
     Config::from_vars(Some("app.example.com"), Some("1"))
 }
 
+/// Where the deployed app listens: the port the probes name in `Host`.
+fn serving_on() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 3000))
+}
+
 /// What `main` does: the preflight, then `axum::serve` on 127.0.0.1 — the
 /// server only starts when the preflight passes.
 async fn preflight_then_serve(app: Router) -> Result<TestServer, PreflightError> {
-    preflight(&app).await?;
+    preflight(&app, serving_on()).await?;
     Ok(TestServer::start(app).await)
 }
 
 /// kamal-proxy's and the kubelet's probes over TCP, as deployed.
 fn deployed_probers() -> [Prober; 2] {
-    [Prober::kamal_proxy(), Prober::kubelet()]
-        .map(|prober| prober.port(3000).timeout(Duration::from_secs(1)))
+    [Probe::kamal_proxy(), Probe::kubelet()]
+        .map(|probe| Prober::new(probe.port(3000).timeout(Duration::from_secs(1))))
 }
 
 /// Serves `app` (whatever the preflight said) and returns what kamal-proxy's
@@ -63,7 +72,7 @@ fn assert_fix_given(error: &PreflightError) {
     let message = error.to_string();
     for part in [
         "never reached the healthcheck",
-        "Fix: move that layer into the #[kamal_app] function",
+        "behind the healthcheck: into the #[kamal_app] function, after healthcheck()",
         "axum_kamal::healthcheck() the outermost layer",
     ] {
         assert!(message.contains(part), "{part:?} missing from: {message}");
@@ -86,8 +95,10 @@ async fn a_database_not_up_yet_does_not_fail_the_preflight() {
     let database = closed.local_addr().unwrap().to_string();
     drop(closed);
     let app = app(&production().with_database_addr(database));
-    // The healthcheck was reached; its checks answered 503.
-    preflight(&app).await.unwrap();
+    // The healthcheck was reached, and answered without running its checks:
+    // the database is the deploy's business, not the preflight's.
+    let report = preflight(&app, serving_on()).await.unwrap();
+    assert!(report.is_ready(), "{report:?}");
     assert_eq!(
         over_tcp(app).await,
         [Err(ProbeFailure::NotReady), Err(ProbeFailure::NotReady)]
@@ -103,7 +114,7 @@ async fn host_validation_in_main_fails_the_preflight() {
     assert_fix_given(&error);
     assert!(
         error.to_string().starts_with(
-            "preflight: kamal-proxy's probe (GET /up, Host: 7c7168a662c1:80, User-Agent: kamal-proxy) \
+            "preflight: kamal-proxy's probe (GET /up, Host: 7c7168a662c1:3000, User-Agent: kamal-proxy) \
              never reached the healthcheck: 400 Bad Request answered instead"
         ),
         "{error}"
@@ -135,18 +146,18 @@ async fn bearer_auth_in_main_fails_the_preflight() {
 async fn an_https_redirect_in_main_fails_the_preflight() {
     let served = || app(&production()).layer(from_fn_with_state(true, redirect_to_https));
     let error = preflight_then_serve(served()).await.unwrap_err();
-    assert_eq!(error.location(), Some("https://7c7168a662c1:80/up"));
+    assert_eq!(error.location(), Some("https://7c7168a662c1:3000/up"));
     assert_eq!(
         error.failure(),
         Some(&ProbeFailure::HttpsRedirect {
-            location: "https://7c7168a662c1:80/up".to_owned()
+            location: "https://7c7168a662c1:3000/up".to_owned()
         })
     );
     assert_fix_given(&error);
     assert!(
         error
             .to_string()
-            .contains("redirected to https://7c7168a662c1:80/up, not by the healthcheck"),
+            .contains("redirected to https://7c7168a662c1:3000/up, not by the healthcheck"),
         "{error}"
     );
     let https = |host: &str| {
@@ -167,14 +178,14 @@ async fn a_tower_service_around_the_router_is_checked_too() {
     let blocking = ServiceBuilder::new()
         .layer(require_bearer("secret"))
         .service(app(&production()));
-    let error = preflight(&blocking).await.unwrap_err();
+    let error = preflight(&blocking, serving_on()).await.unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
 
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, Shared::new(blocking)).await });
     assert_eq!(
-        Prober::kamal_proxy().check_addr(addr).await,
+        Prober::new(Probe::kamal_proxy()).check_addr(addr).await,
         Err(ProbeFailure::Status(StatusCode::UNAUTHORIZED))
     );
     server.abort();
@@ -184,7 +195,7 @@ async fn a_tower_service_around_the_router_is_checked_too() {
         .layer(HealthcheckLayer::new("/up"))
         .layer(require_bearer("secret"))
         .service(app(&production()));
-    preflight(&fixed).await.unwrap();
+    preflight(&fixed, serving_on()).await.unwrap();
 }
 
 #[tokio::test]
@@ -220,7 +231,7 @@ async fn the_documented_setups_pass() {
         .route("/", get(|| async { "hello" }))
         .layer(require_bearer("secret"))
         .layer(axum_kamal::healthcheck());
-    preflight(&last_layer).await.unwrap();
+    preflight(&last_layer, serving_on()).await.unwrap();
 
     // `#[kamal_app(path = ..)]`: the preflight is told the path.
     #[axum_kamal::kamal_app(path = "/healthz")]
@@ -228,13 +239,11 @@ async fn the_documented_setups_pass() {
         Router::new().layer(host_validation("app.example.com"))
     }
     Preflight::new()
-        .path("/healthz")
-        .port(3000)
-        .orchestrators(Orchestrator::ALL)
+        .probes(Orchestrator::ALL.map(|o| Probe::new(o).path("/healthz").port(3000)))
         .run(&custom_path())
         .await
         .unwrap();
-    let error = preflight(&custom_path()).await.unwrap_err();
+    let error = preflight(&custom_path(), serving_on()).await.unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::BAD_REQUEST), "{error}");
 }
 
@@ -244,7 +253,7 @@ async fn a_redirect_docker_counts_healthy_still_fails_the_preflight() {
     // never reached, so readiness is never checked.
     let served = app(&production()).layer(from_fn_with_state(true, redirect_to_https));
     let error = Preflight::new()
-        .orchestrators([Orchestrator::DockerCurl])
+        .probes([Probe::docker_curl()])
         .run(&served)
         .await
         .unwrap_err();
@@ -265,7 +274,7 @@ async fn a_layer_that_hangs_fails_after_the_timeout() {
     }
     let served = app(&production()).layer(from_fn(hang));
     let error = Preflight::new()
-        .timeout(Duration::from_millis(50))
+        .probes([Probe::kamal_proxy().timeout(Duration::from_millis(50))])
         .run(&served)
         .await
         .unwrap_err();
@@ -281,7 +290,7 @@ async fn a_service_error_is_reported() {
     let failing = tower::service_fn(|_: http::Request<Body>| async {
         Err::<Response, _>(io::Error::other("backend gone"))
     });
-    let error = preflight(&failing).await.unwrap_err();
+    let error = preflight(&failing, serving_on()).await.unwrap_err();
     assert_eq!(
         error.failure(),
         Some(&ProbeFailure::Service("backend gone".to_owned()))
@@ -291,7 +300,7 @@ async fn a_service_error_is_reported() {
 #[tokio::test]
 async fn main_can_use_the_question_mark_on_io_result() {
     async fn main_like(app: Router) -> io::Result<()> {
-        preflight(&app).await?;
+        preflight(&app, serving_on()).await?;
         Ok(())
     }
     let error = main_like(Router::new()).await.unwrap_err();

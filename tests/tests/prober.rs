@@ -16,8 +16,8 @@ use axum::http::StatusCode;
 use axum::http::header::LOCATION;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
-use axum_kamal::Orchestrator;
-use axum_kamal::testing::{Deploy, ProbeFailure, Prober};
+use axum_kamal::probe::Orchestrator;
+use axum_kamal::testing::{Deploy, Probe, ProbeFailure, Prober};
 use axum_kamal_examples::{AllowedHosts, Config, app, app_without_healthcheck, redirect_to_https};
 use axum_kamal_tests::{CONTAINER_HOST, KAMAL_PROBE, TestServer, host_validation, require_bearer};
 use std::future::Future;
@@ -27,10 +27,20 @@ use tokio::net::TcpListener;
 /// kamal-proxy's probe (`Host: 7c7168a662c1:3000`) on a fast schedule: a
 /// failing deploy gives up after 300 ms instead of 30 s.
 fn prober() -> Prober {
-    Prober::kamal_proxy()
+    fast_deploy(kamal_probe())
+}
+
+/// kamal-proxy's probe, `Host: 7c7168a662c1:3000`, waiting 500 ms.
+fn kamal_probe() -> Probe {
+    Probe::kamal_proxy()
         .port(3000)
-        .interval(Duration::from_millis(20))
         .timeout(Duration::from_millis(500))
+}
+
+/// `probe` every 20 ms for 300 ms.
+fn fast_deploy(probe: Probe) -> Prober {
+    Prober::new(probe)
+        .interval(Duration::from_millis(20))
         .deploy_timeout(Duration::from_millis(300))
 }
 
@@ -159,7 +169,7 @@ async fn a_slow_answer_times_out() {
         }),
     );
     let server = TestServer::start(app).await;
-    let prober = prober().timeout(Duration::from_millis(100));
+    let prober = fast_deploy(kamal_probe().timeout(Duration::from_millis(100)));
     assert_failed(
         &prober.probe_addr(server.addr()).await,
         &ProbeFailure::Timeout(Duration::from_millis(100)),
@@ -232,11 +242,10 @@ fn production() -> Config {
 
 /// `orchestrator`'s prober on a fast schedule, `Host` port 3000.
 fn fast(orchestrator: Orchestrator) -> Prober {
-    Prober::new(orchestrator)
+    let probe = Probe::new(orchestrator)
         .port(3000)
-        .interval(Duration::from_millis(20))
-        .timeout(Duration::from_millis(500))
-        .deploy_timeout(Duration::from_millis(100))
+        .timeout(Duration::from_millis(500));
+    fast_deploy(probe).deploy_timeout(Duration::from_millis(100))
 }
 
 #[tokio::test]
@@ -407,9 +416,13 @@ async fn each_prober_writes_its_orchestrators_exact_request() {
             received_request(|addr| async move { prober.check_addr(addr).await }).await;
         assert_eq!(status, Ok(StatusCode::OK));
         assert_eq!(sent, bytes, "{orchestrator}");
-        assert_eq!(fast(orchestrator).request_bytes(), bytes, "{orchestrator}");
+        assert_eq!(
+            fast(orchestrator).probe().request_bytes(),
+            bytes,
+            "{orchestrator}"
+        );
     }
-    assert_eq!(prober().host(), CONTAINER_HOST);
+    assert_eq!(prober().probe().host(), CONTAINER_HOST);
 }
 
 /// Runs `client` against a one-shot listener that answers `200 OK`, and
@@ -476,12 +489,12 @@ async fn the_docker_profile_is_what_curl_f_sends_and_decides() {
         curl_f(addr.port(), "/up")
     })
     .await;
-    let prober = Prober::docker_curl()
+    let probe = Probe::docker_curl()
         .port(port)
         .user_agent(format!("curl/{version}"));
     assert_eq!(
         String::from_utf8_lossy(&sent),
-        String::from_utf8_lossy(&prober.request_bytes())
+        String::from_utf8_lossy(&probe.request_bytes())
     );
 
     // The same verdicts as curl's exit status, on the quickstart and on
@@ -505,8 +518,7 @@ async fn the_docker_profile_is_what_curl_f_sends_and_decides() {
         let server = TestServer::start(stack).await;
         let port = server.addr().port();
         let curl = curl_f(port, "/up").await;
-        let prober = Prober::docker_curl()
-            .port(port)
+        let prober = Prober::new(Probe::docker_curl().port(port))
             .check_addr(server.addr())
             .await;
         assert_eq!(

@@ -1,31 +1,34 @@
-//! The process-wide drain, in a process of its own: an app whose `Health` is
+//! Starting and draining, in a process of its own: an app whose `Health` is
 //! built by one constructor for `#[kamal_app(health = ..)]` and once more in
-//! `main` for the graceful shutdown drains on `SIGTERM`.
+//! `main` for the graceful shutdown drains on `SIGTERM`; the quickstart
+//! listens at once and answers `/livez` `200`, `/up` `503` during its
+//! `STARTUP_DELAY_MS`; its drain delay keeps accepting after `SIGTERM`, and
+//! a second `SIGTERM` cuts it short.
 //!
 //! The test binary runs itself as a child (the server, like a container's
-//! process) and the parent sends it a real `SIGTERM` and probes it over real
-//! TCP with kamal-proxy's exact probe. The drain is process-wide, so only the
-//! child's process is drained: no other test shares it.
+//! process, see `axum_kamal_tests::process`) and the parent sends it a real
+//! `SIGTERM` and probes it over real TCP with kamal-proxy's exact probe. The
+//! drain is process-wide, so only the child's process is drained: no other
+//! test shares it.
 
 use std::future::{Future, poll_fn};
-use std::process::Stdio;
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum_kamal::{Health, ShutdownHandle};
+use axum_kamal_examples::{Config, DRAIN_DELAY_VAR, LIVENESS_PATH, STARTUP_DELAY_VAR, serve};
+use axum_kamal_tests::process::{LISTENING, ServingChild, is_child, poll_until};
 use axum_kamal_tests::{
     KAMAL_PROBE, PROBE_TIMEOUT, RawConnection, assert_healthy, assert_unavailable,
     kamal_probe_bytes,
 };
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
-use tokio::process::{ChildStdout, Command};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
 
-/// Set in the child's environment: run the server instead of the test.
-const CHILD: &str = "AXUM_KAMAL_PROCESS_DRAIN_CHILD";
-/// The child's line announcing its address.
-const LISTENING: &str = "listening on ";
 /// The child's line once its graceful future has seen the signal.
 const DRAINING: &str = "draining";
 
@@ -91,56 +94,19 @@ async fn serve_until_stdin_closes() {
         .expect("serve");
 }
 
-/// Reads the child's output up to the line starting with `prefix`; returns
-/// the rest of that line.
-async fn line_starting_with(lines: &mut Lines<BufReader<ChildStdout>>, prefix: &str) -> String {
-    let read = async {
-        while let Some(line) = lines.next_line().await.expect("child output") {
-            if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.to_owned();
-            }
-        }
-        panic!("the child exited before printing {prefix:?}");
-    };
-    tokio::time::timeout(PROBE_TIMEOUT, read)
-        .await
-        .unwrap_or_else(|_| panic!("no {prefix:?} line from the child"))
-}
-
 #[tokio::test]
 async fn sigterm_drains_a_health_built_twice() {
-    if std::env::var_os(CHILD).is_some() {
+    if is_child() {
         return serve_until_stdin_closes().await;
     }
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "sigterm_drains_a_health_built_twice",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("run the test binary as the server");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr = line_starting_with(&mut lines, LISTENING)
-        .await
-        .parse()
-        .expect("socket address");
+    let mut child = ServingChild::spawn("sigterm_drains_a_health_built_twice", &[]);
+    let addr = child.listening_addr().await;
 
     let mut connection = RawConnection::open(addr).await;
     assert_healthy(&connection.exchange(KAMAL_PROBE).await);
 
-    let pid = child.id().expect("child pid").to_string();
-    let kill = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("run kill");
-    assert!(kill.success());
-    line_starting_with(&mut lines, DRAINING).await;
+    child.terminate().await;
+    child.line_starting_with(DRAINING).await;
 
     // The app's `Health` drains although `main` built another one; on the
     // same keep-alive connection and on a new one.
@@ -154,10 +120,112 @@ async fn sigterm_drains_a_health_built_twice() {
 
     // End of the drain delay: the server stops and the process exits cleanly.
     drop(connection);
-    drop(child.stdin.take());
-    let status = tokio::time::timeout(PROBE_TIMEOUT, child.wait())
-        .await
-        .expect("the server stops after the drain")
-        .expect("child status");
+    child.close_stdin();
+    let status = child.exit(PROBE_TIMEOUT).await;
     assert!(status.success(), "{status}");
+}
+
+/// The child of the drain delay tests: the quickstart's own `serve`, as its
+/// `main` runs it, configured from the environment the parent set.
+async fn serve_the_quickstart() {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    println!("{LISTENING}{}", listener.local_addr().expect("address"));
+    serve(Config::from_env(), listener).await.expect("serve");
+}
+
+/// The quickstart in a child with `DRAIN_DELAY_MS=drain_delay`, started
+/// (its `/up` answered `200`), then sent one `SIGTERM`; returns once `/up`
+/// answers `503`, with the moment the signal was sent.
+async fn quickstart_sent_sigterm(
+    test: &str,
+    drain_delay: Duration,
+) -> (ServingChild, std::net::SocketAddr, Instant) {
+    let millis = drain_delay.as_millis().to_string();
+    let mut child = ServingChild::spawn(test, &[(DRAIN_DELAY_VAR, &millis)]);
+    let addr = child.listening_addr().await;
+    poll_until(addr, KAMAL_PROBE, StatusCode::OK, PROBE_TIMEOUT).await;
+    let signalled = Instant::now();
+    child.terminate().await;
+    poll_until(
+        addr,
+        KAMAL_PROBE,
+        StatusCode::SERVICE_UNAVAILABLE,
+        PROBE_TIMEOUT,
+    )
+    .await;
+    (child, addr, signalled)
+}
+
+#[tokio::test]
+async fn sigterm_keeps_accepting_for_the_drain_delay() {
+    if is_child() {
+        return serve_the_quickstart().await;
+    }
+    let delay = Duration::from_millis(1500);
+    let (mut child, addr, signalled) =
+        quickstart_sent_sigterm("sigterm_keeps_accepting_for_the_drain_delay", delay).await;
+
+    // Readiness is 503 at once, and new connections are still accepted and
+    // answered: the healthcheck's own 503, liveness 200.
+    let mut connection = RawConnection::open(addr).await;
+    assert_unavailable(&connection.exchange(KAMAL_PROBE).await);
+    let liveness = kamal_probe_bytes("GET", LIVENESS_PATH);
+    assert_healthy(&RawConnection::open(addr).await.exchange(&liveness).await);
+    drop(connection);
+
+    // Then axum's graceful shutdown: the process exits, not before the delay.
+    let status = child.exit(delay + PROBE_TIMEOUT).await;
+    assert!(status.success(), "{status}");
+    assert!(
+        signalled.elapsed() >= delay,
+        "exited {:?} after SIGTERM, before the drain delay",
+        signalled.elapsed()
+    );
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn a_second_sigterm_cuts_the_drain_delay_short() {
+    if is_child() {
+        return serve_the_quickstart().await;
+    }
+    let delay = Duration::from_secs(600);
+    let (mut child, addr, _) =
+        quickstart_sent_sigterm("a_second_sigterm_cuts_the_drain_delay_short", delay).await;
+    assert_unavailable(&RawConnection::open(addr).await.exchange(KAMAL_PROBE).await);
+
+    child.terminate().await;
+    let status = child.exit(PROBE_TIMEOUT).await;
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn the_quickstart_listens_at_once_and_answers_while_it_starts() {
+    if is_child() {
+        return serve_the_quickstart().await;
+    }
+    let spawned = Instant::now();
+    let mut child = ServingChild::spawn(
+        "the_quickstart_listens_at_once_and_answers_while_it_starts",
+        &[(STARTUP_DELAY_VAR, "3000")],
+    );
+    let addr = child.listening_addr().await;
+
+    // During the 3 s startup, on one keep-alive connection: liveness 200,
+    // readiness 503.
+    let mut connection = RawConnection::open(addr).await;
+    let liveness = kamal_probe_bytes("GET", LIVENESS_PATH);
+    assert_healthy(&connection.exchange(&liveness).await);
+    assert_unavailable(&connection.exchange(KAMAL_PROBE).await);
+
+    // Then the app: /up 200, on the same connection too.
+    poll_until(addr, KAMAL_PROBE, StatusCode::OK, 2 * PROBE_TIMEOUT).await;
+    assert!(
+        spawned.elapsed() >= Duration::from_secs(3),
+        "not before the startup ended"
+    );
+    assert_healthy(&connection.exchange(KAMAL_PROBE).await);
+    assert_healthy(&connection.exchange(&liveness).await);
 }

@@ -25,8 +25,10 @@ use crate::shutdown::ShutdownHandle;
 pub(crate) use state::HealthState;
 pub use tolerance::Tolerance;
 
-/// Default per-check timeout of [`Health::timeout`].
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Default per-check timeout of [`Health::timeout`]: below the kubelet's
+/// default `timeoutSeconds` (1 s), so a slow check answers `503` before the
+/// probe gives up, with room for the exchange.
+const DEFAULT_TIMEOUT: Duration = Duration::from_millis(800);
 /// Default result reuse window of [`Health::cache_ttl`].
 const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(1);
 
@@ -60,7 +62,7 @@ struct DetailsAuth {
 ///   [process-wide drain](ShutdownHandle::process_wide)) or the
 ///   [startup gate](Health::startup) is still closed;
 /// * otherwise runs every check **concurrently**, each bounded by
-///   [`timeout`](Health::timeout) (default 2 s). A check that returns `Err`,
+///   [`timeout`](Health::timeout) (default 800 ms, below the kubelet's 1 s). A check that returns `Err`,
 ///   times out or **panics** fails; a panic never reaches the server.
 ///   Keep checks asynchronous: a check that blocks its thread cannot be
 ///   timed out;
@@ -135,7 +137,7 @@ pub struct Health {
 }
 
 impl Health {
-    /// No checks, 2 s timeout, 1 s result reuse, no details, following the
+    /// No checks, 800 ms timeout, 1 s result reuse, no details, following the
     /// [process-wide drain](ShutdownHandle::process_wide).
     ///
     /// ```
@@ -386,8 +388,11 @@ impl Health {
         self
     }
 
-    /// Sets the timeout of each check (default 2 s). A check still running
-    /// after it fails with `timed out after ..`.
+    /// Sets the timeout of each check (default 800 ms). A check still running
+    /// after it fails with `timed out after ..`. Keep it below the probe
+    /// timeout of every orchestrator that probes the app (the kubelet's
+    /// `timeoutSeconds`, 1 s by default; 5 s for kamal-proxy): the
+    /// preflight warns when it is not.
     ///
     /// ```
     /// use std::time::Duration;
@@ -426,9 +431,9 @@ impl Health {
     ///
     /// ```json
     /// {"status":"fail","checks":{
-    ///   "db:responseTime":[{"componentId":"db","componentType":"component","observedValue":2000,
+    ///   "db:responseTime":[{"componentId":"db","componentType":"component","observedValue":800,
     ///     "observedUnit":"ms","status":"fail","time":"2026-12-01T00:57:37Z","optional":false,
-    ///     "output":"timed out after 2s"}],
+    ///     "output":"timed out after 800ms"}],
     ///   "cache:responseTime":[{"componentId":"cache","componentType":"component","observedValue":1,
     ///     "observedUnit":"ms","status":"pass","time":"2026-12-01T00:57:37Z","optional":true}]}}
     /// ```

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
@@ -16,7 +17,7 @@ use super::events::{Readiness, changed};
 use super::reason::public_reason;
 use super::watchdog::Heartbeat;
 use super::{Health, HealthStatus as Status, StatusChange};
-use crate::response::{answer, plain_text};
+use crate::response::{plain_text, probe_response};
 
 /// A `Health` plus its run cache; lives in the layer configuration.
 pub(crate) struct HealthState {
@@ -104,7 +105,7 @@ impl HealthState {
         } else {
             Bytes::from_static(b"Service Unavailable")
         };
-        Some(answer(
+        Some(probe_response(
             StatusCode::SERVICE_UNAVAILABLE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
             body,
@@ -117,6 +118,21 @@ impl HealthState {
             head: req.method() == Method::HEAD,
             details: self.wants_details(req.headers()),
         }
+    }
+
+    /// The preflight's answer: the drain's or the startup gate's `503`, else
+    /// `200`, without running the checks or noting a status change.
+    pub(crate) fn respond_unchecked<B>(&self, req: &Request<B>) -> Response<Bytes> {
+        let probe = Probe {
+            head: req.method() == Method::HEAD,
+            details: false,
+        };
+        self.respond(self.gate().unwrap_or(Status::Pass), None, false, probe)
+    }
+
+    /// The per-check timeout, `None` without checks.
+    pub(crate) fn check_timeout(&self) -> Option<Duration> {
+        (!self.health.checks.is_empty()).then_some(self.health.timeout)
     }
 
     /// `Draining` once shutdown started, `Starting` until the startup gate
@@ -199,14 +215,14 @@ impl HealthState {
                 }),
                 _ => None,
             };
-            answer(
+            probe_response(
                 code,
                 HeaderValue::from_static("application/health+json"),
                 details_json(status, report, output.as_deref()),
                 probe.head,
             )
         } else if self.health.public_reason && !status.is_ready() {
-            answer(
+            probe_response(
                 code,
                 HeaderValue::from_static("text/plain; charset=utf-8"),
                 Bytes::from(public_reason(status, report, stale)),

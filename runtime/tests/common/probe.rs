@@ -82,6 +82,36 @@ pub fn with_header<B>(mut request: Request<B>, name: &str, value: &str) -> Reque
     request
 }
 
+/// A response head at the start of `bytes`, parsed by `httparse` (hyper's
+/// own parser): its status, headers and length (final `\r\n\r\n`
+/// included), `Ok(None)` while incomplete, `Err` with the reason when it is
+/// not an HTTP/1.x response head.
+///
+/// # Errors
+/// If the head is malformed.
+pub fn parse_response_head(bytes: &[u8]) -> Result<Option<(StatusCode, HeaderMap, usize)>, String> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut response = httparse::Response::new(&mut headers);
+    let malformed = |reason: &dyn std::fmt::Display| {
+        let line = bytes.split(|&b| b == b'\r').next().unwrap_or_default();
+        format!("{reason} in {:?}", String::from_utf8_lossy(line))
+    };
+    let len = match response.parse(bytes).map_err(|e| malformed(&e))? {
+        httparse::Status::Complete(len) => len,
+        httparse::Status::Partial => return Ok(None),
+    };
+    let status =
+        StatusCode::from_u16(response.code.unwrap_or_default()).map_err(|e| malformed(&e))?;
+    let mut map = HeaderMap::new();
+    for header in response.headers.iter() {
+        map.append(
+            HeaderName::from_bytes(header.name.as_bytes()).map_err(|e| malformed(&e))?,
+            HeaderValue::from_bytes(header.value).map_err(|e| malformed(&e))?,
+        );
+    }
+    Ok(Some((status, map, len)))
+}
+
 /// A response with its body read in full, comparable with `==`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {

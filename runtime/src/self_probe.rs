@@ -1,0 +1,305 @@
+//! The app's binary probing its own readiness path: a Docker `HEALTHCHECK`
+//! without curl in the image.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::probe::{Hop, Orchestrator, ProbeFailure, Received};
+
+/// Largest answer head read before giving up.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Sends kamal-proxy's healthcheck to the app's own listening address, for a
+/// Docker `HEALTHCHECK` in an image without curl (distroless, `scratch`,
+/// `debian:*-slim`): the binary runs as `app healthcheck`, prints who
+/// answered, and exits `0` on a `2xx`, `1` otherwise, as Docker expects.
+///
+/// The request is kamal-proxy's, byte for byte (the one
+/// [`Probe::kamal_proxy`](crate::probe::Probe::kamal_proxy) sends): `GET <path> HTTP/1.1`, `Host:
+/// 7c7168a662c1:<port>`, `User-Agent: kamal-proxy`, `Accept-Encoding:
+/// gzip`, so the answer is the one kamal-proxy would get, from the same
+/// route, behind the same layers. A redirect is not followed (a `3xx`
+/// fails, as it would once kamal-proxy followed it to a plain-HTTP app's
+/// `https://` URL). A listening address of `0.0.0.0` or `[::]` is probed
+/// on the loopback address of its family.
+///
+/// ```no_run
+/// use std::process::ExitCode;
+///
+/// #[tokio::main]
+/// async fn main() -> std::io::Result<ExitCode> {
+///     let addr: std::net::SocketAddr = "0.0.0.0:3000".parse().unwrap();
+///     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+///         // healthy: GET http://127.0.0.1:3000/up: the healthcheck answered 200 OK
+///         return Ok(axum_kamal::SelfProbe::new(addr).run().await);
+///     }
+///     // ... bind `addr` and serve the app
+/// #   Ok(ExitCode::SUCCESS)
+/// }
+/// ```
+///
+/// ```dockerfile
+/// HEALTHCHECK --interval=5s --timeout=5s --start-period=30s CMD ["/app", "healthcheck"]
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelfProbe {
+    addr: SocketAddr,
+    path: String,
+    timeout: Duration,
+}
+
+impl SelfProbe {
+    /// Probes the app listening on `addr` (`0.0.0.0` and `[::]` mean the
+    /// loopback address) at [`DEFAULT_PATH`](crate::DEFAULT_PATH), giving
+    /// up after kamal-proxy's 5 s.
+    ///
+    /// ```
+    /// use axum_kamal::SelfProbe;
+    ///
+    /// let probe = SelfProbe::new("0.0.0.0:3000".parse().unwrap());
+    /// assert_eq!(probe.addr(), "127.0.0.1:3000".parse().unwrap());
+    /// assert_eq!(
+    ///     probe.request_bytes(),
+    ///     b"GET /up HTTP/1.1\r\nHost: 7c7168a662c1:3000\r\nUser-Agent: kamal-proxy\r\nAccept-Encoding: gzip\r\n\r\n"
+    /// );
+    /// ```
+    #[must_use]
+    pub fn new(addr: SocketAddr) -> Self {
+        let ip = match addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        Self {
+            addr: SocketAddr::new(ip, addr.port()),
+            path: crate::DEFAULT_PATH.to_owned(),
+            timeout: Orchestrator::KamalProxy.default_timeout(),
+        }
+    }
+
+    /// Probes `path` instead: the app's readiness path
+    /// (`#[kamal_app(path = ..)]`, Kamal's `proxy.healthcheck.path`).
+    ///
+    /// # Panics
+    /// If `path` does not start with `/`.
+    ///
+    /// ```
+    /// let probe = axum_kamal::SelfProbe::new("127.0.0.1:3000".parse().unwrap()).path("/healthz");
+    /// assert!(probe.request_bytes().starts_with(b"GET /healthz HTTP/1.1\r\n"));
+    /// ```
+    #[must_use]
+    #[track_caller]
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = crate::probe::healthcheck_path(path.into());
+        self
+    }
+
+    /// How long the connection and the answer's head may take (default
+    /// 5 s). Keep it below the `HEALTHCHECK --timeout`.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The address probed.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The request, as written on the connection.
+    #[must_use]
+    pub fn request_bytes(&self) -> Vec<u8> {
+        self.hop().wire_request()
+    }
+
+    fn hop(&self) -> Hop {
+        let orchestrator = Orchestrator::KamalProxy;
+        let host = format!("{}:{}", orchestrator.default_host_name(), self.addr.port());
+        Hop::first(
+            orchestrator,
+            orchestrator.user_agent(),
+            host,
+            &self.path,
+            None,
+        )
+    }
+
+    /// Sends the probe and returns the `2xx` status, or why kamal-proxy
+    /// would count it failed: [`ProbeFailure::NotReady`] when the
+    /// healthcheck itself answered `503`, [`ProbeFailure::Status`] when
+    /// something else answered, [`ProbeFailure::Connect`] when nothing
+    /// listens, [`ProbeFailure::Timeout`] when no answer came in time.
+    ///
+    /// # Errors
+    /// As above.
+    pub async fn check(&self) -> Result<StatusCode, ProbeFailure> {
+        self.received()
+            .await
+            .and_then(|answer| answer.judge(Orchestrator::KamalProxy))
+    }
+
+    /// Sends the probe, prints one line saying who answered on standard
+    /// output (where Docker keeps it, in `docker inspect`'s health log) and
+    /// returns the exit status Docker's `HEALTHCHECK` expects: success on a
+    /// `2xx`, `1` otherwise.
+    pub async fn run(&self) -> ExitCode {
+        let outcome = self.received().await;
+        println!(
+            "{}",
+            Report {
+                probe: self,
+                outcome: &outcome
+            }
+        );
+        match outcome.and_then(|answer| answer.judge(Orchestrator::KamalProxy)) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::FAILURE,
+        }
+    }
+
+    async fn received(&self) -> Result<Received, ProbeFailure> {
+        tokio::time::timeout(self.timeout, self.exchange())
+            .await
+            .unwrap_or(Err(ProbeFailure::Timeout(self.timeout)))
+    }
+
+    async fn exchange(&self) -> Result<Received, ProbeFailure> {
+        let mut stream =
+            TcpStream::connect(self.addr)
+                .await
+                .map_err(|e| ProbeFailure::Connect {
+                    target: self.addr.to_string(),
+                    kind: e.kind(),
+                    message: e.to_string(),
+                })?;
+        let broken = |e: io::Error| ProbeFailure::InvalidResponse(e.to_string());
+        stream
+            .write_all(&self.request_bytes())
+            .await
+            .map_err(broken)?;
+        let mut head = Vec::with_capacity(1024);
+        loop {
+            if let Some(answer) = parse_head(&head)? {
+                return Ok(answer);
+            }
+            if head.len() > MAX_HEAD {
+                return Err(ProbeFailure::InvalidResponse(
+                    "response head larger than 64 KiB".to_owned(),
+                ));
+            }
+            if stream.read_buf(&mut head).await.map_err(broken)? == 0 {
+                return Err(ProbeFailure::InvalidResponse(
+                    "connection closed before a complete response head (EOF)".to_owned(),
+                ));
+            }
+        }
+    }
+}
+
+/// The answer whose head `bytes` start with, once complete; interim `1xx`
+/// answers are skipped, as Go's client does.
+fn parse_head(mut bytes: &[u8]) -> Result<Option<Received>, ProbeFailure> {
+    loop {
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut response = httparse::Response::new(&mut headers);
+        let len = match response.parse(bytes) {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(e) => return Err(ProbeFailure::InvalidResponse(e.to_string())),
+        };
+        let status = response
+            .code
+            .and_then(|code| StatusCode::from_u16(code).ok())
+            .ok_or_else(|| ProbeFailure::InvalidResponse("no status code".to_owned()))?;
+        if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
+            bytes = &bytes[len..];
+            continue;
+        }
+        let mut map = HeaderMap::new();
+        for header in response.headers.iter() {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(header.name.as_bytes()),
+                HeaderValue::from_bytes(header.value),
+            ) {
+                map.append(name, value);
+            }
+        }
+        return Ok(Some(Received::new(status, &map)));
+    }
+}
+
+/// The line [`SelfProbe::run`] prints: `healthy: GET http://127.0.0.1:3000/up:
+/// the healthcheck answered 200 OK`.
+struct Report<'a> {
+    probe: &'a SelfProbe,
+    outcome: &'a Result<Received, ProbeFailure>,
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { probe, outcome } = self;
+        let judged = match outcome {
+            Ok(answer) => answer
+                .judge(Orchestrator::KamalProxy)
+                .map(|status| (answer, status)),
+            Err(failure) => Err(failure.clone()),
+        };
+        let verdict = if judged.is_ok() {
+            "healthy"
+        } else {
+            "unhealthy"
+        };
+        write!(f, "{verdict}: GET http://{}{}: ", probe.addr, probe.path)?;
+        match judged {
+            Ok((answer, status)) if answer.healthcheck == Some(true) => {
+                write!(f, "the healthcheck answered {status}")
+            }
+            Ok((_, status)) => write!(
+                f,
+                "{status}, not the healthcheck's own answer (a route or layer in front of it)"
+            ),
+            Err(failure) => write!(f, "{failure}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_parse_after_interim_answers() {
+        let answer = parse_head(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 Service Unavailable\r\n\
+              content-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\n\
+              content-length: 19\r\n\r\nService",
+        )
+        .unwrap()
+        .expect("complete");
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.healthcheck, Some(false));
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-")
+                .unwrap()
+                .is_none()
+        );
+        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn unspecified_addresses_mean_loopback() {
+        let v6 = SelfProbe::new("[::]:8080".parse().unwrap());
+        assert_eq!(v6.addr(), "[::1]:8080".parse().unwrap());
+        let own = SelfProbe::new("10.0.0.5:80".parse().unwrap());
+        assert_eq!(own.addr(), "10.0.0.5:80".parse().unwrap());
+    }
+}
