@@ -439,6 +439,12 @@ impl Config {
                 return ProbeResponse::Checked(Box::pin(std::future::ready(response)));
             }
         }
+        // The runtime watchdog, if on, answers liveness.
+        if let (HealthPath::Liveness, Some(health)) = (path, self.health()) {
+            if let Some(response) = health.liveness(&req) {
+                return ProbeResponse::Checked(Box::pin(std::future::ready(response)));
+            }
+        }
         if let Some(health) = health {
             return ProbeResponse::Checked(health.probe(&req));
         }

@@ -177,6 +177,14 @@
 //! }
 //! ```
 //!
+//! # In your tests: a deploy config that agrees
+//!
+//! [`testing::AppSettings`](https://docs.rs/axum-kamal/latest/axum_kamal/testing/struct.AppSettings.html)
+//! (feature `testing`) reads Kamal's `config/deploy.yml` and a Kubernetes
+//! manifest's probes and fails, naming both values, where their path, port,
+//! probe timeout or startup budget disagree with the app:
+//! `AppSettings::new(3000).layer(&layer).health(&health).check_kamal(include_str!("../config/deploy.yml"))`.
+//!
 //! # What is answered
 //!
 //! `GET` or `HEAD` on exactly the configured path (default [`DEFAULT_PATH`],
@@ -218,6 +226,8 @@
 #![doc = include_str!("../docs/health-comparison.md")]
 #![deny(missing_docs)]
 
+#[cfg(feature = "testing")]
+mod deploy_config;
 mod health;
 mod layer;
 pub mod preflight;
@@ -527,7 +537,7 @@ pub mod testing;
 ///   the router serves.
 pub use axum_kamal_macros::kamal_app;
 
-pub use health::{Health, HealthStatus, StartupGate, StatusChange};
+pub use health::{Health, HealthStatus, StartupGate, StatusChange, Tolerance};
 pub use layer::{
     DEFAULT_PATH, HealthcheckFuture, HealthcheckLayer, HealthcheckService, healthcheck,
 };

@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::probe::{Received, Hop, Orchestrator, ProbeFailure};
+use crate::probe::{Hop, Orchestrator, ProbeFailure, Received};
 
 /// Largest answer head read before giving up.
 const MAX_HEAD: usize = 64 * 1024;
@@ -124,7 +124,13 @@ impl SelfProbe {
     fn hop(&self) -> Hop {
         let orchestrator = Orchestrator::KamalProxy;
         let host = format!("{}:{}", orchestrator.default_host_name(), self.addr.port());
-        Hop::first(orchestrator, orchestrator.user_agent(), host, &self.path, None)
+        Hop::first(
+            orchestrator,
+            orchestrator.user_agent(),
+            host,
+            &self.path,
+            None,
+        )
     }
 
     /// Sends the probe and returns the `2xx` status, or why kamal-proxy

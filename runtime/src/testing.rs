@@ -92,6 +92,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tower_service::Service;
 
+pub use crate::deploy_config::{AppSettings, DeployConfigError, Disagreement};
 use crate::probe::{Hop, InProcessProbe, Received, follow, send_in_process};
 pub use crate::probe::{Orchestrator, Probe, ProbeFailure};
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::{Router, body::Body};
 use axum_kamal::{
-    Health, HealthStatus, HealthcheckLayer, ShutdownHandle, StartupGate, healthcheck,
+    Health, HealthStatus, HealthcheckLayer, ShutdownHandle, StartupGate, Tolerance, healthcheck,
 };
 use futures_util::future::join_all;
 use http::{Method, Request, StatusCode, header};
@@ -618,11 +618,11 @@ async fn details(app: &Router) -> serde_json::Value {
 #[tokio::test(start_paused = true)]
 async fn tolerance_keeps_readiness_until_the_nth_failure_in_a_row() {
     let (down, runs) = (Arc::new(AtomicBool::new(true)), Arc::default());
-    let (health, _) = uncached(
-        Health::new()
-            .check("db", switchable(&down, &runs, Duration::ZERO))
-            .fail_after(3, Duration::from_secs(60)),
-    );
+    let (health, _) = uncached(Health::new().check_with(
+        "db",
+        Tolerance::fail_after(3, Duration::from_secs(60)),
+        switchable(&down, &runs, Duration::ZERO),
+    ));
     let (app, _) = app(healthcheck().health(health));
 
     // Never passed: fails at once.
@@ -656,8 +656,11 @@ async fn tolerance_ends_when_the_failing_streak_lasts_long_enough() {
     // Each run takes 1 s, as a slow ping would.
     let (health, _) = uncached(
         Health::new()
-            .check("db", switchable(&down, &runs, Duration::from_secs(1)))
-            .fail_after(100, Duration::from_secs(10))
+            .check_with(
+                "db",
+                Tolerance::fail_after(100, Duration::from_secs(10)),
+                switchable(&down, &runs, Duration::from_secs(1)),
+            )
             .timeout(Duration::from_secs(2)),
     );
     let (app, _) = app(healthcheck().health(health));
@@ -683,17 +686,15 @@ async fn default_tolerates_no_failure() {
 }
 
 #[test]
-#[should_panic(expected = "add one first")]
-fn fail_after_needs_a_check() {
-    let _ = Health::new().fail_after(2, Duration::from_secs(1));
+#[should_panic(expected = "at least 1 failure")]
+fn fail_after_needs_one_failure() {
+    let _ = Tolerance::fail_after(0, Duration::from_secs(1));
 }
 
 #[test]
-#[should_panic(expected = "at least 1 failure")]
-fn fail_after_needs_one_failure() {
-    let _ = Health::new()
-        .check("db", || async { Ok::<(), String>(()) })
-        .fail_after(0, Duration::from_secs(1));
+#[should_panic(expected = "at least 1 pass")]
+fn recover_after_needs_one_pass() {
+    let _ = Tolerance::NONE.recover_after(0);
 }
 
 #[tokio::test(start_paused = true)]

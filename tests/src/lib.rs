@@ -11,15 +11,16 @@
 //!   else changed" ([`assert_unchanged`]);
 //! - real third-party layers that reject the probe ([`host_validation`],
 //!   [`require_bearer`]) and a request counter ([`Counter`], [`count`]);
-//! - a test binary running itself as a child process ([`process`]).
+//! - a test binary running itself as a child process ([`process`]);
+//! - a runtime with every worker CPU-blocked ([`block_every_worker`]).
 
 use std::fmt::Debug;
 use std::future::{Ready, ready};
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -48,8 +49,9 @@ pub mod process;
 mod probe;
 pub use probe::{
     CONTAINER_HOST, KAMAL_PROBE, Reply, assert_healthy, assert_healthy_head,
-    assert_not_healthcheck, assert_unavailable, assert_unavailable_head, kamal_probe,
-    kamal_probe_bytes, kamal_probe_bytes_with, parse_response_head, with_header,
+    assert_not_healthcheck, assert_unavailable, assert_unavailable_because,
+    assert_unavailable_head, kamal_probe, kamal_probe_bytes, kamal_probe_bytes_with,
+    parse_response_head, with_header,
 };
 
 /// How long kamal-proxy waits for an answer; exchanges here give up after it.
@@ -398,6 +400,30 @@ macro_rules! kamal_twins {
             $($item)*
         }
     };
+}
+
+/// Blocks every one of the `workers` worker threads of the runtime behind
+/// `handle` with a busy loop for `stall`, and returns once all of them are
+/// blocked: each busy task waits at a barrier first, and a worker held at
+/// the barrier runs nothing else, so `workers` tasks past it are on
+/// `workers` threads. Call it from outside that runtime.
+///
+/// # Panics
+/// If called on one of that runtime's workers (the barrier never opens:
+/// it deadlocks instead).
+pub fn block_every_worker(handle: &tokio::runtime::Handle, workers: usize, stall: Duration) {
+    let barrier = Arc::new(Barrier::new(workers + 1));
+    for _ in 0..workers {
+        let barrier = barrier.clone();
+        handle.spawn(async move {
+            barrier.wait();
+            let start = Instant::now();
+            while start.elapsed() < stall {
+                std::hint::spin_loop();
+            }
+        });
+    }
+    barrier.wait();
 }
 
 #[cfg(test)]

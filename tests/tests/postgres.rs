@@ -20,14 +20,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use axum::Router;
 use axum::http::StatusCode;
+use axum_kamal::healthcheck;
 use axum_kamal_examples::HEALTH_SECRET_HEADER;
 use axum_kamal_examples::postgres::{
-    CACHE_WINDOW, CHECK_TIMEOUT, Config, POSTGRES_CHECK, app, pool,
+    CACHE_WINDOW, CHECK_TIMEOUT, Config, POSTGRES_CHECK, app, pool, readiness,
 };
 use axum_kamal_tests::{
-    KAMAL_PROBE, Reply, TestServer, assert_healthy, assert_unavailable, kamal_probe_bytes,
-    kamal_probe_bytes_with,
+    KAMAL_PROBE, Reply, TestServer, assert_healthy, assert_unavailable, assert_unavailable_because,
+    kamal_probe_bytes, kamal_probe_bytes_with,
 };
 use serde_json::Value;
 use tempfile::TempDir;
@@ -102,6 +104,30 @@ async fn readiness_follows_a_real_postgres_server() {
     assert_live(&server).await;
     let report = details(&server).await;
     assert_eq!(report["status"], "pass", "{report}");
+}
+
+// The opt-in public reason, for the deploy's output (basecamp/kamal#1917):
+// the class and the check's name, never the driver's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_reason_names_the_check_never_the_driver_error() {
+    let Some(cluster) = Cluster::create() else {
+        return;
+    };
+    cluster.start().await;
+    let config = Config::new(pool(&cluster.url()).expect("valid URL"));
+    let health = readiness(&config).public_reason();
+    let layer = healthcheck().liveness("/livez").health(health);
+    let server = TestServer::start(Router::new().layer(layer)).await;
+    assert_healthy(&server.exchange(KAMAL_PROBE).await);
+
+    // Stopped: the pool's connections are closed and new ones refused, at
+    // once, well within the check timeout: `failing`, not `timeout`.
+    cluster.stop().await;
+    let down = wait_for(&server, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert_unavailable_because(&down, &format!("failing: {POSTGRES_CHECK}"));
+
+    cluster.start().await;
+    assert_healthy(&wait_for(&server, StatusCode::OK).await);
 }
 
 /// Probes `/up` every [`POLL_INTERVAL`] until it answers `status`, checking

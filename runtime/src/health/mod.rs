@@ -1,8 +1,15 @@
 //! Readiness checks behind the healthcheck path.
 
+mod cache;
+mod details;
+mod events;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod reason;
+mod run;
 mod state;
+mod tolerance;
+mod watchdog;
 
 use std::fmt;
 use std::future::Future;
@@ -16,6 +23,7 @@ use http::HeaderName;
 use crate::shutdown::ShutdownHandle;
 
 pub(crate) use state::HealthState;
+pub use tolerance::Tolerance;
 
 /// Default per-check timeout of [`Health::timeout`]: below the kubelet's
 /// default `timeoutSeconds` (1 s), so a slow check answers `503` before the
@@ -33,21 +41,8 @@ struct Check {
     name: Arc<str>,
     optional: bool,
     run: Arc<CheckFn>,
-    fail_after: Tolerance,
+    tolerance: Tolerance,
 }
-
-/// When a failing check turns readiness to `503`: see [`Health::fail_after`].
-#[derive(Clone, Copy, Debug)]
-struct Tolerance {
-    failures: u32,
-    streak: Duration,
-}
-
-/// No tolerance: the first failure counts.
-const NO_TOLERANCE: Tolerance = Tolerance {
-    failures: 1,
-    streak: Duration::ZERO,
-};
 
 #[derive(Clone)]
 struct DetailsAuth {
@@ -73,16 +68,18 @@ struct DetailsAuth {
 ///   timed out;
 /// * answers `200 OK` if every required check passed (failing
 ///   [optional checks](Health::optional_check), and failures within a
-///   check's [`fail_after`](Health::fail_after) tolerance, only show as `warn`
-///   in the details), `503 Service Unavailable` otherwise.
+///   check's [`Tolerance`](Health::check_with), only show as `warn` in the
+///   details), `503 Service Unavailable` otherwise.
 ///
 /// Probes arriving while a run is in progress share it, and a finished run
 /// is reused for [`cache_ttl`](Health::cache_ttl) (default 1 s): a storm of
 /// simultaneous probes runs each check at most once. With
 /// [`refresh_every`](Health::refresh_every) the checks run in a background
-/// task instead and every probe answers from the latest run at once.
+/// task instead and every probe answers from the latest run at once; a
+/// result too old, or a run cancelled mid-way, counts as failing.
 ///
-/// The public answer discloses nothing: body `OK` or `Service Unavailable`,
+/// The public answer discloses nothing: body `OK` or `Service Unavailable`
+/// (or, [opted in](Health::public_reason), a reason class and check names),
 /// always `cache-control: no-store`, no body for `HEAD`. An
 /// `application/health+json` report is only given to requests carrying the
 /// [`details_secret`](Health::details_secret) header.
@@ -135,6 +132,8 @@ pub struct Health {
     startup: Option<StartupGate>,
     refresh: Option<Duration>,
     on_change: Option<Arc<ChangeHook>>,
+    public_reason: bool,
+    watchdog: Option<Duration>,
 }
 
 impl Health {
@@ -154,6 +153,8 @@ impl Health {
             startup: None,
             refresh: None,
             on_change: None,
+            public_reason: false,
+            watchdog: None,
         }
     }
 
@@ -184,7 +185,34 @@ impl Health {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: fmt::Display,
     {
-        self.add(name.into(), false, f)
+        self.add(name.into(), false, Tolerance::NONE, f)
+    }
+
+    /// Adds a required check with its [`Tolerance`]: how many failures it
+    /// may have before readiness turns `503`, and how many passes bring it
+    /// back. [`check`](Self::check) is `check_with(name, Tolerance::NONE, f)`.
+    ///
+    /// Raise it where your own probes come more often than a dependency
+    /// blips, e.g. `Tolerance::fail_after(3, Duration::from_secs(10))` keeps
+    /// readiness green through one slow ping.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use axum_kamal::{Health, Tolerance};
+    ///
+    /// let health = Health::new()
+    ///     .check_with("db", Tolerance::fail_after(3, Duration::from_secs(10)), || async {
+    ///         Ok::<(), String>(())
+    ///     })
+    ///     .check("cache", || async { Ok::<(), String>(()) }); // no tolerance
+    /// ```
+    pub fn check_with<F, Fut, E>(self, name: impl Into<String>, tolerance: Tolerance, f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: fmt::Display,
+    {
+        self.add(name.into(), false, tolerance, f)
     }
 
     /// Adds an optional check: when it fails, readiness still answers `200`,
@@ -201,10 +229,10 @@ impl Health {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: fmt::Display,
     {
-        self.add(name.into(), true, f)
+        self.add(name.into(), true, Tolerance::NONE, f)
     }
 
-    fn add<F, Fut, E>(mut self, name: String, optional: bool, f: F) -> Self
+    fn add<F, Fut, E>(mut self, name: String, optional: bool, tolerance: Tolerance, f: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
@@ -218,52 +246,8 @@ impl Health {
             name: name.into(),
             optional,
             run,
-            fail_after: NO_TOLERANCE,
+            tolerance,
         });
-        self
-    }
-
-    /// Tolerance of the check added last: once it has passed, its failures
-    /// turn readiness to `503` only from the `failures`-th in a row, or once
-    /// its failing streak (from its first failed run to the latest) has lasted
-    /// `streak`, whichever comes first. Until then a tolerated failure answers
-    /// `200` and shows as `warn` in the details; one success ends the streak.
-    /// A check that has never passed fails at once (a new instance whose
-    /// database was never reachable is not ready).
-    ///
-    /// The default, `fail_after(1, Duration::ZERO)`, tolerates nothing,
-    /// because both orchestrators already debounce: Kubernetes marks a pod
-    /// unready only after `failureThreshold` (default 3) failed probes
-    /// `periodSeconds` (default 10 s) apart, and kamal-proxy acts on the
-    /// probe only until a new container first answers `2xx` (its
-    /// `Target::HealthCheckCompleted` ignores later failures), where a failure
-    /// should show at once. Raise it where your own probes come more often than a
-    /// dependency blips, e.g. `fail_after(3, Duration::from_secs(10))` keeps
-    /// readiness green through one slow ping.
-    ///
-    /// Unlike Go's `alexliesenfeld/health` (`WithMaxContiguousFails` *and*
-    /// `WithMaxTimeInError` must both be crossed), either limit is enough.
-    ///
-    /// # Panics
-    ///
-    /// If no check was added yet, or `failures` is 0.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let health = axum_kamal::Health::new()
-    ///     .check("db", || async { Ok::<(), String>(()) })
-    ///     .fail_after(3, Duration::from_secs(10));
-    /// ```
-    pub fn fail_after(mut self, failures: u32, streak: Duration) -> Self {
-        assert!(
-            failures > 0,
-            "axum-kamal: fail_after needs at least 1 failure"
-        );
-        let check = Arc::make_mut(&mut self.checks)
-            .last_mut()
-            .expect("axum-kamal: fail_after applies to the check added last; add one first");
-        check.fail_after = Tolerance { failures, streak };
         self
     }
 
@@ -273,6 +257,13 @@ impl Health {
     /// dependency is found without waiting for a probe. The first probe
     /// waits for the first run. [`cache_ttl`](Self::cache_ttl) no longer
     /// applies.
+    ///
+    /// A background result never outlives its refresh: one older than
+    /// 3 × `period` + the [check timeout](Self::timeout) answers `503`
+    /// (details `output`: `stale: ..`, [public reason](Self::public_reason)
+    /// `timeout`), and when the task is dropped mid-run (its runtime shut
+    /// down) that run counts as failed by every check (`cancelled mid-run`)
+    /// and the next probe starts a new task.
     ///
     /// The task stops when the drain starts and when the app holding this
     /// `Health` (every clone of its layer) is dropped.
@@ -337,6 +328,66 @@ impl Health {
         self
     }
 
+    /// Gives the class of a `503` in its body, for whoever reads the answer
+    /// (`curl`, the output of a Docker `HEALTHCHECK` command, which
+    /// `docker inspect` keeps; kamal-proxy reads the body and discards it,
+    /// basecamp/kamal#1917 asks for it in the deploy's output):
+    /// `starting`, `draining`, `timeout: db` (every failing required check
+    /// gave no result in time, or `timeout` alone for a
+    /// [stale](Self::refresh_every) background result), or
+    /// `failing: db, cache`; on the liveness path, a late
+    /// [watchdog](Self::watchdog) gives `timeout: watchdog`. Check names at
+    /// most, never their errors: those
+    /// stay in the logs and the [details](Self::details_secret). Off by
+    /// default (body `Service Unavailable`): check names tell a stranger
+    /// what the app depends on.
+    ///
+    /// ```
+    /// let health = axum_kamal::Health::new().public_reason();
+    /// ```
+    pub fn public_reason(mut self) -> Self {
+        self.public_reason = true;
+        self
+    }
+
+    /// Turns on the runtime watchdog: the liveness path (see
+    /// [`HealthcheckLayer::liveness`](crate::HealthcheckLayer::liveness))
+    /// answers `503` while a heartbeat task on the runtime serving the probes
+    /// runs more than `limit` late, i.e. while that runtime cannot run a
+    /// task in time: every worker blocked by CPU-bound or blocking code, a
+    /// deadlock in a `std` lock, an endless loop without `.await`. A wedged
+    /// runtime then fails liveness (and is restarted) instead of answering a
+    /// slow `200` between its stalls.
+    ///
+    /// The task beats every `limit / 4` from the first probe on and logs an
+    /// error for each late beat; the answer just after a stall is `503` too,
+    /// whichever of the probe and the beat runs first. Before the first beat
+    /// and without a liveness path the watchdog changes no answer. It cannot
+    /// answer *during* a stall: nothing on that runtime runs then, the probe
+    /// included (the orchestrator's probe timeout covers that). Readiness is
+    /// unaffected.
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is zero.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use axum_kamal::{Health, healthcheck};
+    ///
+    /// let layer = healthcheck()
+    ///     .liveness("/livez")
+    ///     .health(Health::new().watchdog(Duration::from_secs(2)));
+    /// ```
+    pub fn watchdog(mut self, limit: Duration) -> Self {
+        assert!(
+            !limit.is_zero(),
+            "axum-kamal: the watchdog limit must not be zero"
+        );
+        self.watchdog = Some(limit);
+        self
+    }
+
     /// Sets the timeout of each check (default 800 ms). A check still running
     /// after it fails with `timed out after ..`. Keep it below the probe
     /// timeout of every orchestrator that probes the app (the kubelet's
@@ -351,6 +402,12 @@ impl Health {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// The per-check timeout set by [`timeout`](Self::timeout).
+    #[cfg(feature = "testing")]
+    pub(crate) fn check_timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Sets how long a finished run's result answers later probes (default
@@ -382,7 +439,7 @@ impl Health {
     /// ```
     ///
     /// The top-level `status` is `pass`, `warn` (only optional checks or
-    /// tolerated failures, see [`fail_after`](Self::fail_after)) or `fail`;
+    /// tolerated failures, see [`Tolerance`]) or `fail`;
     /// while draining or before the [startup gate](Self::startup) opens it is
     /// `fail` with `"output":"draining"` or `"output":"starting"`. Each check's
     /// `status` is `pass`, `warn` or `fail`, `observedValue` its duration,
@@ -479,6 +536,8 @@ impl fmt::Debug for Health {
             .field("shutdown", &self.shutdown)
             .field("startup", &self.startup)
             .field("refresh", &self.refresh)
+            .field("public_reason", &self.public_reason)
+            .field("watchdog", &self.watchdog)
             .finish_non_exhaustive()
     }
 }
@@ -489,7 +548,7 @@ pub enum HealthStatus {
     /// Passing (`200`).
     Pass,
     /// Passing with concerns (`200`): an optional check fails, or a required
-    /// one within its [`fail_after`](Health::fail_after) tolerance.
+    /// one within its [`Tolerance`].
     Warn,
     /// Failing (`503`).
     Fail,

@@ -276,6 +276,17 @@ pub fn assert_unavailable(reply: &Reply) {
     );
 }
 
+/// Asserts `reply` is the healthcheck's `503` to a `GET` with the plain-text
+/// body `body` (a [`Health::public_reason`](axum_kamal::Health::public_reason)):
+/// the headers of [`assert_unavailable`] with `body`'s length.
+///
+/// # Panics
+/// If it is not.
+#[track_caller]
+pub fn assert_unavailable_because(reply: &Reply, body: &str) {
+    assert_plain_answer(reply, StatusCode::SERVICE_UNAVAILABLE, body, false);
+}
+
 /// Asserts `reply` is the healthcheck's public `503` to a `HEAD`: the
 /// headers of [`assert_unavailable`] and no body.
 ///
