@@ -204,7 +204,7 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `testing` | off | [`testing`]: kamal-proxy's, the kubelet's, an AWS ALB's and Docker's `curl -f` probes, in process or over TCP, for your tests (adds tokio's `net` and `io-util`) |
+//! | `testing` | off | [`testing`]: kamal-proxy's, the kubelet's, an AWS ALB's and Docker's `curl -f` probes, in process or over TCP, and `AppSettings`, which checks `config/deploy.yml` and Kubernetes manifests against the app (adds `yaml-rust2`) |
 //! | `metrics` | off | check status, duration and status changes through the [`metrics`](https://docs.rs/metrics) facade (see [`Health`]) |
 //!
 //! ```toml
