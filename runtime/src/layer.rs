@@ -92,7 +92,7 @@ pub fn healthcheck() -> HealthcheckLayer {
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use axum_kamal::HealthcheckLayer;
-/// use http::{Request, Response, StatusCode};
+/// use axum::http::{Request, Response, StatusCode};
 /// use http_body_util::{BodyExt, Full};
 /// use std::convert::Infallible;
 /// use tower::{ServiceBuilder, ServiceExt, service_fn};
@@ -127,7 +127,7 @@ pub fn healthcheck() -> HealthcheckLayer {
 /// ```
 /// use std::fmt::Display;
 /// use axum::{Router, routing::get};
-/// use http::{Request, Response, StatusCode};
+/// use axum::http::{Request, Response, StatusCode};
 /// use tower_http::classify::{
 ///     ClassifiedResponse, ClassifyResponse, MakeClassifier, NeverClassifyEos,
 ///     ServerErrorsAsFailures, ServerErrorsFailureClass,
@@ -727,7 +727,7 @@ pin_project! {
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use axum_kamal::HealthcheckFuture;
-    /// use http::{Request, Response};
+    /// use axum::http::{Request, Response};
     /// use http_body_util::{BodyExt, Empty};
     /// use std::convert::Infallible;
     /// use tower::{Layer, Service, service_fn};

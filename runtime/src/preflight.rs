@@ -73,7 +73,7 @@ use crate::probe::{
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use axum::{Router, middleware::{self, Next}, extract::Request, response::{IntoResponse, Response}};
-/// use http::StatusCode;
+/// use axum::http::StatusCode;
 ///
 /// async fn require_auth(req: Request, next: Next) -> Response {
 ///     if req.headers().contains_key("authorization") { next.run(req).await }
@@ -179,7 +179,7 @@ impl Preflight {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let app = axum::Router::new();
     /// let error = axum_kamal::preflight::Preflight::new().run(&app).await.unwrap_err();
-    /// assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
+    /// assert_eq!(error.status(), Some(axum::http::StatusCode::NOT_FOUND));
     /// # });
     /// ```
     pub async fn run<S, RB>(&self, service: &S) -> Result<PreflightReport, PreflightError>
@@ -399,7 +399,7 @@ impl PreflightError {
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let error = axum_kamal::preflight::Preflight::new().run(&axum::Router::new()).await.unwrap_err();
-    /// assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
+    /// assert_eq!(error.status(), Some(axum::http::StatusCode::NOT_FOUND));
     /// # });
     /// ```
     #[must_use]

@@ -41,7 +41,7 @@ use tower_service::Service;
 ///
 /// ```
 /// use axum_kamal::probe::Orchestrator;
-/// use http::StatusCode;
+/// use axum::http::StatusCode;
 ///
 /// assert!(Orchestrator::Kubelet.counts_healthy(StatusCode::FOUND));
 /// assert!(!Orchestrator::KamalProxy.counts_healthy(StatusCode::FOUND));
@@ -348,7 +348,7 @@ impl Probe {
     ///
     /// ```
     /// let probe = axum_kamal::probe::Probe::kamal_proxy().request();
-    /// assert_eq!(probe.method(), http::Method::GET);
+    /// assert_eq!(probe.method(), axum::http::Method::GET);
     /// assert_eq!(probe.uri(), "/up");
     /// assert_eq!(probe.headers()["host"], "7c7168a662c1:80");
     /// ```
@@ -520,7 +520,7 @@ impl Orchestrator {
     ///
     /// ```
     /// use axum_kamal::probe::Orchestrator;
-    /// use http::StatusCode;
+    /// use axum::http::StatusCode;
     ///
     /// assert!(Orchestrator::DockerCurl.counts_healthy(StatusCode::MOVED_PERMANENTLY));
     /// assert!(!Orchestrator::AwsAlb.counts_healthy(StatusCode::NO_CONTENT));
@@ -640,7 +640,7 @@ impl ProbeFailure {
     ///
     /// ```
     /// use axum_kamal::probe::ProbeFailure;
-    /// use http::StatusCode;
+    /// use axum::http::StatusCode;
     ///
     /// assert!(ProbeFailure::NotReady.healthcheck_answered());
     /// assert!(!ProbeFailure::Status(StatusCode::UNAUTHORIZED).healthcheck_answered());

@@ -28,7 +28,7 @@ use http::{HeaderValue, Method, Response, StatusCode, header};
 /// ```
 /// use axum_kamal::health_response;
 /// use bytes::Bytes;
-/// use http::{Method, StatusCode};
+/// use axum::http::{Method, StatusCode};
 ///
 /// let res = health_response::<Bytes>(&Method::GET);
 /// assert_eq!(res.status(), StatusCode::OK);

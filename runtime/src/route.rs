@@ -44,7 +44,7 @@ impl HealthcheckLayer {
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use axum::{Router, body::Body, middleware::from_fn, routing::get};
-    /// use http::{Request, StatusCode};
+    /// use axum::http::{Request, StatusCode};
     /// use tower::ServiceExt;
     /// # use axum::{extract::Request as AxumRequest, middleware::Next, response::{IntoResponse, Response}};
     /// # async fn only_example_com(req: AxumRequest, next: Next) -> Response {

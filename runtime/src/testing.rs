@@ -47,7 +47,7 @@
 //!
 //! use axum::{Router, middleware, routing::get};
 //! use axum_kamal::testing::{Probe, ProbeFailure, Prober};
-//! use http::StatusCode;
+//! use axum::http::StatusCode;
 //! # use axum::{extract::Request, middleware::Next, response::{IntoResponse, Response}};
 //! # async fn require_auth(req: Request, next: Next) -> Response {
 //! #     if req.headers().contains_key("authorization") { next.run(req).await }
@@ -241,7 +241,7 @@ impl Prober {
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use axum::Router;
     /// use axum_kamal::testing::{Probe, ProbeFailure, Prober};
-    /// use http::StatusCode;
+    /// use axum::http::StatusCode;
     ///
     /// let prober = Prober::new(Probe::kamal_proxy());
     /// let with = Router::new().layer(axum_kamal::healthcheck());
@@ -288,7 +288,7 @@ impl Prober {
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// use axum::Router;
-    /// use http::StatusCode;
+    /// use axum::http::StatusCode;
     ///
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     /// let addr = listener.local_addr().unwrap();
@@ -425,7 +425,7 @@ impl Prober {
 ///
 /// ```
 /// use axum_kamal::testing::{Deploy, ProbeFailure};
-/// use http::StatusCode;
+/// use axum::http::StatusCode;
 ///
 /// let ok = Deploy::Healthy { attempts: 2, status: StatusCode::OK };
 /// assert!(ok.is_healthy());
@@ -465,7 +465,7 @@ impl Deploy {
     ///
     /// ```
     /// use axum_kamal::testing::Deploy;
-    /// assert!(Deploy::Healthy { attempts: 1, status: http::StatusCode::OK }.is_healthy());
+    /// assert!(Deploy::Healthy { attempts: 1, status: axum::http::StatusCode::OK }.is_healthy());
     /// ```
     #[must_use]
     pub fn is_healthy(&self) -> bool {
@@ -476,7 +476,7 @@ impl Deploy {
     ///
     /// ```
     /// use axum_kamal::testing::Deploy;
-    /// assert_eq!(Deploy::Healthy { attempts: 3, status: http::StatusCode::OK }.attempts(), 3);
+    /// assert_eq!(Deploy::Healthy { attempts: 3, status: axum::http::StatusCode::OK }.attempts(), 3);
     /// ```
     #[must_use]
     pub fn attempts(&self) -> u32 {
@@ -510,7 +510,7 @@ impl Deploy {
     /// ```should_panic
     /// use axum_kamal::testing::{Deploy, ProbeFailure};
     ///
-    /// Deploy::Failed { attempts: 1, reason: ProbeFailure::Status(http::StatusCode::UNAUTHORIZED) }
+    /// Deploy::Failed { attempts: 1, reason: ProbeFailure::Status(axum::http::StatusCode::UNAUTHORIZED) }
     ///     .assert_healthy();
     /// ```
     #[track_caller]

@@ -102,7 +102,7 @@ struct DetailsAuth {
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use axum::{Router, body::Body, routing::get};
 /// use axum_kamal::{Health, healthcheck};
-/// use http::{Request, StatusCode};
+/// use axum::http::{Request, StatusCode};
 /// use std::time::Duration;
 /// use tower::ServiceExt;
 ///
