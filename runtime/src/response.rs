@@ -27,7 +27,7 @@ use http::{HeaderValue, Method, Response, StatusCode, header};
 ///
 /// ```
 /// use axum_kamal::health_response;
-/// use bytes::Bytes;
+/// use axum::body::Bytes;
 /// use axum::http::{Method, StatusCode};
 ///
 /// let res = health_response::<Bytes>(&Method::GET);
