@@ -8,6 +8,8 @@ use std::fmt::Display;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 
+use crate::rules::Rule;
+
 #[derive(Default)]
 pub struct Diagnostics {
     errors: Vec<syn::Error>,
@@ -31,10 +33,15 @@ impl Diagnostics {
         }
     }
 
-    /// A warning on `location`'s first token, once: a guess, which the user
-    /// may silence.
-    pub fn warn(&mut self, location: Location, message: impl Display) {
-        let message = message.to_string();
+    /// An error of the ordering checks, once, ending with its rule.
+    pub fn error(&mut self, location: impl Into<Location>, rule: Rule, message: impl Display) {
+        self.at(location, format!("{message}\n{}", rule.reference()));
+    }
+
+    /// A warning on `location`'s first token, once, ending with its rule: a
+    /// guess, which the user may silence.
+    pub fn warn(&mut self, location: Location, rule: Rule, message: impl Display) {
+        let message = format!("{message}\n{}", rule.reference());
         if self.first_time(&location, &message) {
             self.warnings.push((location.first, message));
         }
@@ -56,21 +63,32 @@ impl Diagnostics {
         })
     }
 
-    /// The warnings as code: stable Rust lets a procedural macro warn only
-    /// through a lint, so each is the use of a `#[deprecated]` item, spanned
-    /// on the code it is about.
-    pub fn warnings(&self) -> TokenStream {
+    /// The warnings as an item for the function's body. Stable Rust lets a
+    /// procedural macro warn only through a lint, so each is the use of a
+    /// `#[deprecated]` macro, spanned on the code it is about; a macro's
+    /// name is all rustc prints before the note, where an item's would
+    /// bring its whole path. Lint levels nest and the innermost wins, so
+    /// the item's own `warn(deprecated, warnings)` keeps them from any
+    /// `allow(deprecated)` or `allow(warnings)` around the function: only
+    /// `#[kamal_app(allow(..))]` silences them.
+    pub fn warnings(&self) -> Option<TokenStream> {
+        if self.warnings.is_empty() {
+            return None;
+        }
         let warnings = self.warnings.iter().map(|(span, message)| {
-            let name = Ident::new("KamalAppGuess", *span);
+            let name = Ident::new("kamal_app_warning", *span);
             quote_spanned! {*span=>
-                const _: () = {
+                {
                     #[deprecated(note = #message)]
-                    struct KamalAppGuess;
-                    let _ = #name;
-                };
+                    macro_rules! #name { () => {} }
+                    #name!();
+                }
             }
         });
-        quote!(#(#warnings)*)
+        Some(quote! {
+            #[warn(deprecated, warnings)]
+            const _: () = { #(#warnings)* };
+        })
     }
 }
 

@@ -4,7 +4,7 @@
 //! configured in place.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Ident, Type, parse_quote};
@@ -26,24 +26,8 @@ pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
     if errors.has_errors() {
         return with_errors(item, &args, errors);
     }
-    let guesses = guesses(&function.item.sig.ident, errors.warnings());
-    let function = Emit::new(&args, runtime).function(function, app.places_healthcheck());
-    quote!(#function #guesses)
-}
-
-/// The warnings, in a function of their own beside the annotated one: an
-/// `#[allow(deprecated)]` the user puts on their function (tower-http's
-/// deprecated auth layers need one) does not silence them, and, unlike a
-/// `const _`, a function may stand in an `impl` block too.
-fn guesses(function: &Ident, warnings: TokenStream) -> Option<TokenStream> {
-    (!warnings.is_empty()).then(|| {
-        let name = format_ident!("__kamal_app_guesses_{}", function);
-        quote! {
-            #[doc(hidden)]
-            #[allow(dead_code, non_snake_case)]
-            fn #name() { #warnings }
-        }
-    })
+    let warnings = errors.warnings();
+    Emit::new(&args, runtime).function(function, app.places_healthcheck(), warnings)
 }
 
 /// The original item stays, so editors keep resolving it, next to the
@@ -90,7 +74,14 @@ impl<'a> Emit<'a> {
         }
     }
 
-    fn function(mut self, function: AppFn, places_healthcheck: bool) -> TokenStream {
+    /// The function, its body rewritten; `warnings` go first in it, where
+    /// they stand in any function, trait methods included.
+    fn function(
+        mut self,
+        function: AppFn,
+        places_healthcheck: bool,
+        warnings: Option<TokenStream>,
+    ) -> TokenStream {
         let AppFn { mut item, output } = function;
         let checks = self.path_checks();
         let health = self.args.health.as_ref().map(|expr| {
@@ -104,7 +95,7 @@ impl<'a> Emit<'a> {
         } else {
             self.routes_after(&item.block, item.sig.asyncness.is_some(), &output)
         };
-        item.block = parse_quote!({ #checks #health #body });
+        item.block = parse_quote!({ #warnings #checks #health #body });
         item.into_token_stream()
     }
 

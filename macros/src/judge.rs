@@ -9,7 +9,7 @@
 
 use syn::Ident;
 
-use crate::model::Written;
+use crate::model::{Layer, Written};
 
 /// What a layer does to the probe when it runs before the healthcheck.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +39,10 @@ pub enum Reason {
     CanonicalRedirect,
     Auth,
     Extractor,
+    /// A limiter by its name.
     RateLimit,
+    /// A limiter of the table, which blocks only under load.
+    SharedLimit,
     IpFilter,
     Maintenance,
     Tenant,
@@ -80,8 +83,12 @@ impl Reason {
                 "answers kamal-proxy's probe with the extractor's rejection whenever extracting \
                  fails, as it does for a request without credentials"
             }
-            Reason::RateLimit => {
-                "can reject kamal-proxy's probe with 429 or 503 once the limit is reached"
+            Reason::RateLimit | Reason::SharedLimit => {
+                "shares its limit with every request kamal-proxy forwards: behind kamal-proxy they \
+                 all come from its address (behind the kubelet the probe comes from the node's), \
+                 so under load it rejects or delays the probe, and kamal-proxy, which keeps \
+                 probing each target of a load-balanced service, takes the target out on one \
+                 failed check"
             }
             Reason::IpFilter => {
                 "rejects kamal-proxy's probe, which comes from the proxy container's address, with 403"
@@ -116,6 +123,32 @@ impl Reason {
 pub struct Overrides<'a> {
     pub blocking: &'a [Ident],
     pub allow: &'a [Ident],
+}
+
+/// The verdict on a layer: the name a `let` bound it to may be allowed or
+/// declared blocking too, which lets a closure or any other nameless layer be
+/// allowed.
+pub fn judge_layer(layer: &Layer, overrides: &Overrides) -> Verdict {
+    if let Some(bound) = &layer.bound {
+        if overrides.allow.contains(bound) {
+            return Verdict::Passes;
+        }
+        if overrides.blocking.contains(bound) {
+            return Verdict::Blocks(Reason::Declared, Certainty::Known);
+        }
+    }
+    judge(&layer.written, overrides)
+}
+
+/// The name `allow(..)` takes to silence a finding on `layer`, if it has one.
+pub fn allow_key(layer: &Layer) -> Option<&Ident> {
+    fn key(written: &Written) -> Option<&Ident> {
+        match written {
+            Written::Conditional { alternatives, .. } => alternatives.iter().find_map(key),
+            other => other.key(),
+        }
+    }
+    layer.bound.as_ref().or_else(|| key(&layer.written))
 }
 
 /// The verdict on a layer as written.
@@ -170,6 +203,7 @@ pub fn judge(written: &Written, overrides: &Overrides) -> Verdict {
     };
     match effect {
         Some(Effect::Blocks(reason)) => Verdict::Blocks(reason, Certainty::Known),
+        Some(Effect::Limits) => Verdict::Blocks(Reason::SharedLimit, Certainty::Guessed),
         Some(Effect::Passes) => Verdict::Passes,
         Some(Effect::ByName) | None => by_name(written.key()),
     }
@@ -221,6 +255,9 @@ pub enum Spelling {
 #[derive(Clone, Copy, Debug)]
 pub enum Effect {
     Blocks(Reason),
+    /// A limit shared by every request, the probe's included: it blocks
+    /// under load, which the macro cannot know (a warning).
+    Limits,
     Passes,
     /// Whatever its function's name says (`from_fn(require_auth)`).
     ByName,
@@ -242,7 +279,7 @@ const fn entry(spelling: Spelling, effect: Effect, from: &'static str) -> Entry 
     }
 }
 
-use Effect::{Blocks, ByName, Passes};
+use Effect::{Blocks, ByName, Limits, Passes};
 use Reason::*;
 use Spelling::*;
 
@@ -327,31 +364,50 @@ pub const TABLE: &[Entry] = &[
         Blocks(Extractor),
         "axum: the extractor's rejection",
     ),
-    // Rate limiting and load shedding: one probe on an app starting up passes.
+    // Limits. `Router::layer` gives each route, and the fallback, a layer of
+    // its own: a limit whose state lives in the layer (tower's) is shared by
+    // the probe only with the requests no route matches, while one whose
+    // state every copy shares (an `Arc`) is shared with all traffic, and
+    // behind kamal-proxy all traffic has kamal-proxy's address.
     entry(
         Type("GovernorLayer"),
-        Passes,
-        "tower_governor: 429 only once the peer (the prober) spends its budget",
+        Limits,
+        "tower_governor: one budget per peer address in every route's copy, and behind kamal-proxy every request has its address",
+    ),
+    entry(
+        Type("GlobalConcurrencyLimitLayer"),
+        Limits,
+        "tower: one semaphore in every route's copy, the probe waits behind the requests in flight",
     ),
     entry(
         Type("RateLimitLayer"),
         Passes,
-        "tower: delays over the rate, never rejects",
+        "tower: each route's copy has its own rate, the probe's is shared only with unmatched requests",
     ),
     entry(
         Type("LoadShedLayer"),
         Passes,
-        "tower: 503 only while the inner service is busy",
+        "tower: 503 only while the inner service of the probe's own route is busy",
+    ),
+    entry(
+        Type("ConcurrencyLimitLayer"),
+        Passes,
+        "tower: each route's copy has its own semaphore",
     ),
     entry(
         BuilderMethod("rate_limit"),
         Passes,
-        "tower: delays over the rate, never rejects",
+        "tower: each route's copy has its own rate",
     ),
     entry(
         BuilderMethod("load_shed"),
         Passes,
-        "tower: 503 only while the inner service is busy",
+        "tower: 503 only while the inner service of the probe's own route is busy",
+    ),
+    entry(
+        BuilderMethod("concurrency_limit"),
+        Passes,
+        "tower: each route's copy has its own semaphore",
     ),
     // IP filters.
     entry(Type("IpFilterLayer"), Blocks(IpFilter), "community crates"),
@@ -466,17 +522,11 @@ pub const TABLE: &[Entry] = &[
     entry(Type("AddExtensionLayer"), Passes, "tower-http"),
     entry(Type("HandleErrorLayer"), Passes, "axum"),
     entry(
-        Type("ConcurrencyLimitLayer"),
-        Passes,
-        "tower: waits, never rejects",
-    ),
-    entry(
         Type("BufferLayer"),
         Passes,
         "tower: queues; fails only once its worker is gone",
     ),
     entry(BuilderMethod("timeout"), Passes, "tower"),
-    entry(BuilderMethod("concurrency_limit"), Passes, "tower"),
     entry(BuilderMethod("map_request"), Passes, "tower"),
     entry(BuilderMethod("map_response"), Passes, "tower"),
     entry(BuilderMethod("map_err"), Passes, "tower"),
@@ -700,7 +750,7 @@ mod tests {
         }
     }
 
-    /// The README and the rustdoc show the table; this keeps them in step. On failure, paste the printed table.
+    /// The rustdoc page shows the table; this keeps it in step. On failure, paste the printed table.
     #[test]
     fn readme_shows_the_table() {
         let mut table = String::from("| layer | before the healthcheck | from |\n|---|---|---|\n");
@@ -715,23 +765,17 @@ mod tests {
             let effect = match entry.effect {
                 Blocks(reason) => format!("blocks: {reason:?}"),
                 Passes => "passes".to_owned(),
+                Limits => "warns: the probe shares the limit".to_owned(),
                 ByName => "by its function's name".to_owned(),
             };
             table.push_str(&format!("| {layer} | {effect} | {} |\n", entry.from));
         }
-        // The README and the `#[kamal_app]` rustdoc page both show it.
-        for (name, text) in [
-            ("README.md", include_str!("../../README.md")),
-            (
-                "runtime/docs/layer-table.md",
-                include_str!("../../runtime/docs/layer-table.md"),
-            ),
-        ] {
-            assert!(
-                text.contains(&table),
-                "{name} should contain this table:\n{table}"
-            );
-        }
+        // The `#[kamal_app]` rustdoc page shows it; the README links there.
+        let page = include_str!("../../runtime/docs/layer-table.md");
+        assert!(
+            page.contains(&table),
+            "runtime/docs/layer-table.md should contain this table:\n{table}"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod judge;
 mod krate;
 mod model;
 mod reader;
+mod rules;
 mod valid;
 
 use proc_macro::TokenStream;

@@ -4,8 +4,9 @@
 
 use crate::attr::Args;
 use crate::ctxt::{Diagnostics, Location};
-use crate::judge::{Certainty, Overrides, Reason, Verdict, judge};
+use crate::judge::{Certainty, Overrides, Reason, Verdict, allow_key, judge_layer};
 use crate::model::{App, Layer, Returned, Router, Step, Written};
+use crate::rules::Rule;
 
 pub fn check(app: &App, args: &Args, errors: &mut Diagnostics) {
     // A path given as a constant is checked by the expansion, not read here.
@@ -21,8 +22,9 @@ pub fn check(app: &App, args: &Args, errors: &mut Diagnostics) {
     for returned in &app.returned {
         for (kind, argument, path) in health_paths.clone() {
             routes_at(&returned.router, "", path, &mut |span| {
-                errors.at(
+                errors.error(
                     span,
+                    Rule::RouteAtHealthPath,
                     format!(
                         "`{path}` is the {kind} path of #[kamal_app], which answers GET and HEAD there itself, \
                          so this route would never see them (a route for other methods only, such as \
@@ -90,8 +92,9 @@ fn check_order(
 ) {
     if !returned.router.places_healthcheck() {
         if returned.router.fully_seen() {
-            errors.at(
+            errors.error(
                 returned.span,
+                Rule::ReturnedWithout,
                 "this router is returned without the healthcheck() the function places elsewhere, and \
                  #[kamal_app] adds none once you place it yourself\n\
                  help: add `.layer(healthcheck())` to it too, or drop the explicit healthcheck() calls and let \
@@ -109,18 +112,20 @@ fn check_order(
         Some(healthcheck) => {
             let first = probe.layers[healthcheck];
             for layer in &probe.layers[..healthcheck] {
-                if let Verdict::Blocks(reason, certainty) = judge(&layer.written, overrides) {
+                if let Verdict::Blocks(reason, certainty) = judge_layer(layer, overrides) {
                     let message = blocked_message(layer, reason, certainty, path, first);
+                    let rule = rule(layer, reason, certainty);
                     match certainty {
-                        Certainty::Known => errors.at(layer.span, message),
-                        Certainty::Guessed => errors.warn(layer.span, message),
+                        Certainty::Known => errors.error(layer.span, rule, message),
+                        Certainty::Guessed => errors.warn(layer.span, rule, message),
                     }
                 }
             }
         }
         None if probe.certain => match probe.displaced_by {
-            Some(span) => errors.at(
+            Some(span) => errors.error(
                 span,
+                Rule::ProbeTakenPast,
                 format!(
                     "kamal-proxy's probe for `{path}` ends up here, past the explicit healthcheck(), and never \
                      gets a healthcheck answer\n\
@@ -141,8 +146,9 @@ fn check_order(
                              and the probe does not reach them"
                         }
                     };
-                    errors.at(
+                    errors.error(
                         *span,
+                        Rule::HealthcheckMissed,
                         format!(
                             "kamal-proxy's probe for `{path}` never passes this healthcheck(): it does not wrap \
                              the fallback or route that receives the probe\n\
@@ -154,6 +160,17 @@ fn check_order(
             }
         },
         None => {}
+    }
+}
+
+/// The rule a blocking verdict on `layer` falls under.
+fn rule(layer: &Layer, reason: Reason, certainty: Certainty) -> Rule {
+    match (certainty, reason) {
+        (Certainty::Known, _) => Rule::KnownBlocker,
+        _ if matches!(layer.written, Written::Conditional { .. }) => Rule::ConditionalBlocker,
+        (_, Reason::Unknown) => Rule::UnknownLayer,
+        (_, Reason::RateLimit | Reason::SharedLimit) => Rule::SharedLimit,
+        _ => Rule::NamedGuard,
     }
 }
 
@@ -181,6 +198,10 @@ fn blocked_message(
                 reason.outcome(path)
             )
         }
+        (Reason::SharedLimit, _) => format!(
+            "`{name}` runs before the healthcheck and {}",
+            reason.outcome(path)
+        ),
         (_, Certainty::Guessed) => format!(
             "`{name}` runs before the healthcheck and, judging by its name, {}",
             reason.outcome(path)
@@ -194,11 +215,15 @@ fn blocked_message(
         Some(binding) => format!(" (`{binding}` holds it)"),
         None => String::new(),
     };
-    let silence = match (layer.written.key(), certainty) {
+    let silence = match (allow_key(layer), certainty) {
+        (_, Certainty::Known) => String::new(),
         (Some(key), Certainty::Guessed) => format!(
             "\nnote: if `{key}` lets the probe through, say so with #[kamal_app(allow({key}))]"
         ),
-        _ => String::new(),
+        (None, Certainty::Guessed) => "\nnote: if it lets the probe through, bind it to a name \
+             (`let my_layer = ..;`, then `.layer(my_layer)`) and say so with \
+             #[kamal_app(allow(my_layer))]"
+            .to_owned(),
     };
     format!(
         "{what}{bound}\nhelp: {fix}, or drop the explicit healthcheck() and let #[kamal_app] answer \
