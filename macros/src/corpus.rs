@@ -227,3 +227,21 @@ fn judgement_on_the_realistic_corpus() {
         );
     }
 }
+
+#[test]
+fn debug_tmp() {
+    let source = fs::read_to_string("/tmp/i21dbg.rs").unwrap();
+    let file = syn::parse_file(&source).unwrap();
+    for item in &file.items {
+        if let syn::Item::Fn(f) = item {
+            if f.sig.ident == "app" {
+                let app = crate::reader::read(&f.block, "axum_kamal");
+                println!("{:#?}", app.returned.iter().map(|r| r.router.steps.len()).collect::<Vec<_>>());
+                for r in &app.returned { for s in &r.router.steps { println!("{}", format!("{s:?}").chars().take(150).collect::<String>()); } }
+                let mut found = Vec::new();
+                findings(kamal_app(TokenStream::new(), f.to_token_stream()), &mut found);
+                println!("{found:#?}");
+            }
+        }
+    }
+}

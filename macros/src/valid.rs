@@ -5,7 +5,7 @@
 use crate::attr::Args;
 use crate::ctxt::{Diagnostics, Location};
 use crate::judge::{Certainty, Overrides, Reason, Verdict, allow_key, judge_layer};
-use crate::model::{App, Layer, Returned, Router, Step, Written};
+use crate::model::{App, Condition, Layer, Returned, Router, Step, Written};
 use crate::rules::Rule;
 
 pub fn check(app: &App, args: &Args, errors: &mut Diagnostics) {
@@ -123,17 +123,27 @@ fn check_order(
             }
         }
         None if probe.certain => match probe.displaced_by {
-            Some(span) => errors.error(
-                span,
-                Rule::ProbeTakenPast,
-                format!(
+            Some((span, certainty)) => {
+                let unless = match certainty {
+                    Certainty::Known => "",
+                    Certainty::Guessed => {
+                        ", unless a router merged before it, which #[kamal_app] cannot see, routes \
+                         this path or has a fallback"
+                    }
+                };
+                let message = format!(
                     "kamal-proxy's probe for `{path}` ends up here, past the explicit healthcheck(), and never \
-                     gets a healthcheck answer\n\
+                     gets a healthcheck answer{unless}\n\
                      help: `.layer(healthcheck())` wraps only the routes and fallback that exist when it is \
-                     called, and a route, fallback or merged router added after it takes this path from them; add \
-                     this before it, or drop the explicit healthcheck() and let #[kamal_app] place it"
-                ),
-            ),
+                     called, and a route, fallback or merged router added after it takes this path from them \
+                     (merging replaces the fallback the healthcheck wrapped); add this before it, or drop the \
+                     explicit healthcheck() and let #[kamal_app] place it"
+                );
+                match certainty {
+                    Certainty::Known => errors.error(span, Rule::ProbeTakenPast, message),
+                    Certainty::Guessed => errors.warn(span, Rule::ProbeTakenPast, message),
+                }
+            }
             None => {
                 for span in &app.explicit_healthchecks {
                     let why = match routes_only(&returned.router, span) {
@@ -263,11 +273,12 @@ fn display(written: &Written) -> String {
                 true => "..".to_owned(),
                 false => inner.join(" | "),
             };
-            match *how {
-                "option_layer" => format!("option_layer({inner})"),
-                "Either" => format!("Either({inner})"),
-                "Option" => format!("Option({inner})"),
-                _ => format!("if .. {{ {inner} }}"),
+            match how {
+                Condition::OptionLayer => format!("option_layer({inner})"),
+                Condition::Either => format!("Either({inner})"),
+                Condition::Option => format!("Option({inner})"),
+                Condition::If => format!("if .. {{ {inner} }}"),
+                Condition::Branch => format!("if .. {{ app.layer({inner}) }}"),
             }
         }
         Written::Helper(name) => format!("{name}(..)"),
@@ -283,8 +294,11 @@ struct Probe<'m> {
     layers: Vec<&'m Layer>,
     /// False once something the model cannot see may have rerouted the probe.
     certain: bool,
-    /// The step that routed the probe away from a `healthcheck()` wrapping its old endpoint.
-    displaced_by: Option<Location>,
+    /// The step that routed the probe away from a `healthcheck()` wrapping
+    /// its old endpoint, and whether surely: a merge after an unseen merged
+    /// router takes the probe only if that router holds no route or
+    /// fallback for it.
+    displaced_by: Option<(Location, Certainty)>,
 }
 
 /// What answers the probe, ordered as axum's router prefers them.
@@ -399,11 +413,28 @@ impl<'m> Probe<'m> {
     }
 
     fn move_to(&mut self, endpoint: Endpoint, layers: Vec<&'m Layer>, span: Location) {
+        self.displace(endpoint, layers, span, Certainty::Known);
+    }
+
+    fn displace(
+        &mut self,
+        endpoint: Endpoint,
+        layers: Vec<&'m Layer>,
+        span: Location,
+        certainty: Certainty,
+    ) {
         if self.layers.iter().any(|layer| layer.is_healthcheck()) {
-            self.displaced_by = Some(span);
+            self.displaced_by = Some((span, certainty));
         }
         self.endpoint = endpoint;
         self.layers = layers;
+    }
+
+    /// A router merged into one that already merged an unseen router:
+    /// unless that one routed the probe, the probe was at our default
+    /// fallback, which this merge replaces by its own.
+    fn merge_after_unseen(&mut self, layers: Vec<&'m Layer>, span: Location) {
+        self.displace(Endpoint::Unseen, layers, span, Certainty::Guessed);
     }
 
     /// Combines the probe of a merged or nested router as axum 0.8 does: the
@@ -411,21 +442,20 @@ impl<'m> Probe<'m> {
     /// replaces our default fallback by the other's (default or custom) one,
     /// and with it the layers that wrapped ours.
     fn join(&mut self, other: Probe<'m>, join: Join, span: Location) {
-        if !other.certain {
+        let unseen = !other.certain || other.endpoint == Endpoint::Unseen;
+        if unseen || self.endpoint == Endpoint::Unseen {
+            let layers = match other.certain {
+                true => other.layers,
+                false => Vec::new(),
+            };
             // Whatever a merged router holds, axum gives it the probe that
             // only our default fallback would have answered.
-            if join == Join::Merge && self.endpoint == Endpoint::DefaultFallback {
-                self.move_to(Endpoint::Unseen, Vec::new(), span);
-            } else {
-                self.lose_sight();
-            }
-            return;
-        }
-        if self.endpoint == Endpoint::Unseen || other.endpoint == Endpoint::Unseen {
-            if join == Join::Merge && self.endpoint == Endpoint::DefaultFallback {
-                self.move_to(Endpoint::Unseen, other.layers, span);
-            } else {
-                self.lose_sight();
+            match (join, &self.endpoint) {
+                (Join::Merge, Endpoint::DefaultFallback) => {
+                    self.move_to(Endpoint::Unseen, layers, span)
+                }
+                (Join::Merge, Endpoint::Unseen) => self.merge_after_unseen(layers, span),
+                _ => self.lose_sight(),
             }
             return;
         }
