@@ -11,6 +11,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
 
 use crate::ctxt::Diagnostics;
+use crate::paths;
 
 /// kamal-proxy's default healthcheck path.
 pub const DEFAULT_PATH: &str = "/up";
@@ -90,6 +91,15 @@ impl Args {
         };
         if let Err(error) = parser.parse2(tokens) {
             errors.push(error);
+        }
+        if let (Some(readiness), Some(liveness)) = (args.path_literal(), &args.liveness) {
+            if liveness.literal.as_deref() == Some(readiness) {
+                errors.push(syn::Error::new(
+                    liveness.span(),
+                    "axum-kamal: `liveness` must differ from the readiness `path`: liveness answers \
+                     without running the checks that readiness runs",
+                ));
+            }
         }
         args
     }
@@ -183,7 +193,15 @@ fn health_path(input: ParseStream, name: &Ident) -> syn::Result<HealthPath> {
     let literal = match &expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
-        }) => Some(lit.value()),
+        }) => {
+            // A literal is checked here, so a bad one is a plain error on it;
+            // any other expression, by a const item of the expansion.
+            let path = lit.value();
+            if let Err(problem) = paths::check_path(&path) {
+                return Err(syn::Error::new(lit.span(), problem));
+            }
+            Some(path)
+        }
         _ => None,
     };
     Ok(HealthPath { expr, literal })

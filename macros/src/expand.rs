@@ -84,9 +84,13 @@ impl<'a> Emit<'a> {
     ) -> TokenStream {
         let AppFn { mut item, output } = function;
         let checks = self.path_checks();
+        // Typed on the argument: a value of another type is an error there
+        // that names the type expected.
         let health = self.args.health.as_ref().map(|expr| {
             let var = &self.health;
-            quote!(let #var = #expr;)
+            let runtime = &self.runtime;
+            let ty = respan(&quote!(#runtime::Health), expr.span());
+            quote!(let #var: #ty = #expr;)
         });
         let body = if places_healthcheck {
             self.visit_block_mut(&mut item.block);
@@ -126,14 +130,18 @@ impl<'a> Emit<'a> {
     /// Compile-time checks of the paths given, with the runtime's own rules;
     /// each failure is reported on the argument, in the runtime's words.
     fn path_checks(&self) -> TokenStream {
+        // Literals were checked when the arguments were read.
         let given = self.args.path.iter().chain(&self.args.liveness);
         let mut checks: Vec<TokenStream> = given
+            .filter(|path| path.literal.is_none())
             .map(|path| {
                 let expr = &path.expr;
                 self.const_check(path.span(), quote!(check_path(#expr)))
             })
             .collect();
-        if let Some(liveness) = &self.args.liveness {
+        let literals = self.args.path_literal().is_some()
+            && self.args.liveness.as_ref().is_some_and(|l| l.literal.is_some());
+        if let Some(liveness) = self.args.liveness.as_ref().filter(|_| !literals) {
             let span = liveness.span();
             let runtime = respan(&self.runtime, span);
             let readiness = match &self.args.path {

@@ -12,6 +12,7 @@ mod fuzz;
 mod judge;
 mod krate;
 mod model;
+mod paths;
 mod reader;
 mod rules;
 mod valid;
