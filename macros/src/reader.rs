@@ -291,8 +291,35 @@ impl Reader<'_> {
                 .map_or_else(Router::opaque, |binding| binding.router.clone()),
             Expr::Paren(inner) => self.router(&inner.expr),
             Expr::Group(inner) => self.router(&inner.expr),
+            Expr::If(_) | Expr::Match(_) => self.chosen_router(expr),
             _ => Router::opaque(),
         }
+    }
+
+    /// `if force_https { app.layer(..) } else { app }`, or a `match` doing
+    /// the same: when every branch builds on the same router, it followed
+    /// by what any branch adds, each layer present only under its branch's
+    /// condition.
+    fn chosen_router(&mut self, expr: &Expr) -> Router {
+        let tails = branch_tails(expr);
+        let roots: Vec<Option<String>> = tails.iter().map(|tail| chain_root_name(tail)).collect();
+        let base = match roots.first() {
+            Some(Some(root)) if roots.iter().all(|other| other.as_ref() == Some(root)) => {
+                self.bindings.get(root).map(|binding| binding.router.clone())
+            }
+            _ => None,
+        };
+        let Some(base) = base else {
+            return Router::opaque();
+        };
+        let mut router = base.clone();
+        for tail in tails {
+            match self.router(tail).added_to(&base) {
+                Some(added) => router.steps.extend(added.into_iter().map(only_when_chosen)),
+                None => return Router::opaque(),
+            }
+        }
+        router
     }
 
     /// The router a helper call is given, when the reader follows it.
@@ -793,6 +820,15 @@ fn is_router_new(func: &Expr) -> bool {
 
 fn is_service_builder_new(func: &Expr) -> bool {
     is_constructor_of(func, "ServiceBuilder", &["new", "default"])
+}
+
+/// The local a method chain starts at: `app` in `app.layer(..).merge(..)`.
+fn chain_root_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::MethodCall(call) => chain_root_name(&call.receiver),
+        Expr::Paren(inner) => chain_root_name(&inner.expr),
+        other => ident_of(other),
+    }
 }
 
 /// Whether a method chain starts at `Type::new()`.
