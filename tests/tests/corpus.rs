@@ -292,6 +292,57 @@ mod track_metrics_outside;
 #[path = "../corpus/tuned/programs/upload_body_limits.rs"]
 mod upload_body_limits;
 
+#[path = "../corpus/unseen/programs/add_trailing_slash.rs"]
+mod add_trailing_slash;
+#[path = "../corpus/unseen/programs/api_key_header_closure.rs"]
+mod api_key_header_closure;
+#[path = "../corpus/unseen/programs/bearer_match_config.rs"]
+mod bearer_match_config;
+#[path = "../corpus/unseen/programs/catch_panic_and_trace.rs"]
+mod catch_panic_and_trace;
+#[path = "../corpus/unseen/programs/closure_auth_skips_up.rs"]
+mod closure_auth_skips_up;
+#[path = "../corpus/unseen/programs/concurrency_limit_per_route.rs"]
+mod concurrency_limit_per_route;
+#[path = "../corpus/unseen/programs/cors_permissive_compression.rs"]
+mod cors_permissive_compression;
+#[path = "../corpus/unseen/programs/extension_shared_config.rs"]
+mod extension_shared_config;
+#[path = "../corpus/unseen/programs/force_https_setting_branch.rs"]
+mod force_https_setting_branch;
+#[path = "../corpus/unseen/programs/force_https_setting_off.rs"]
+mod force_https_setting_off;
+#[path = "../corpus/unseen/programs/frame_options_headers.rs"]
+mod frame_options_headers;
+#[path = "../corpus/unseen/programs/governor_peer_ip_default.rs"]
+mod governor_peer_ip_default;
+#[path = "../corpus/unseen/programs/http_metrics_from_fn.rs"]
+mod http_metrics_from_fn;
+#[path = "../corpus/unseen/programs/log_request_line_map_request.rs"]
+mod log_request_line_map_request;
+#[path = "../corpus/unseen/programs/maintenance_either_flag.rs"]
+mod maintenance_either_flag;
+#[path = "../corpus/unseen/programs/merge_after_merged_helper.rs"]
+mod merge_after_merged_helper;
+#[path = "../corpus/unseen/programs/merge_before_healthcheck.rs"]
+mod merge_before_healthcheck;
+#[path = "../corpus/unseen/programs/merge_feature_routers.rs"]
+mod merge_feature_routers;
+#[path = "../corpus/unseen/programs/office_network_only.rs"]
+mod office_network_only;
+#[path = "../corpus/unseen/programs/request_id_counter.rs"]
+mod request_id_counter;
+#[path = "../corpus/unseen/programs/session_memory_store.rs"]
+mod session_memory_store;
+#[path = "../corpus/unseen/programs/session_required_everywhere.rs"]
+mod session_required_everywhere;
+#[path = "../corpus/unseen/programs/timeout_body_limit_builder.rs"]
+mod timeout_body_limit_builder;
+#[path = "../corpus/unseen/programs/trace_custom_spans.rs"]
+mod trace_custom_spans;
+#[path = "../corpus/unseen/programs/verify_origin_strict.rs"]
+mod verify_origin_strict;
+
 corpus!(
     accept_json_validator,
     admin_extractor_with_state,
@@ -358,6 +409,31 @@ corpus!(
     trace_compression_outside,
     track_metrics_outside,
     upload_body_limits,
+    add_trailing_slash,
+    api_key_header_closure,
+    bearer_match_config,
+    catch_panic_and_trace,
+    closure_auth_skips_up,
+    concurrency_limit_per_route,
+    cors_permissive_compression,
+    extension_shared_config,
+    force_https_setting_branch,
+    force_https_setting_off,
+    frame_options_headers,
+    governor_peer_ip_default,
+    http_metrics_from_fn,
+    log_request_line_map_request,
+    maintenance_either_flag,
+    merge_after_merged_helper,
+    merge_before_healthcheck,
+    merge_feature_routers,
+    office_network_only,
+    request_id_counter,
+    session_memory_store,
+    session_required_everywhere,
+    timeout_body_limit_builder,
+    trace_custom_spans,
+    verify_origin_strict,
 );
 
 #[test]
