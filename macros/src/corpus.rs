@@ -125,7 +125,7 @@ fn judge_program(source: &str) -> Vec<Finding> {
 
 /// The most passing programs of each set that may get a warning: what the
 /// judgement reaches now, so that it cannot grow unnoticed.
-const WARNED_PASSES: [(&str, usize); 2] = [("tuned", 6), ("unseen", 2)];
+const WARNED_PASSES: [(&str, usize); 2] = [("tuned", 9), ("unseen", 2)];
 
 /// What the judgement says about one set.
 #[derive(Default)]

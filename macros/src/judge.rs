@@ -1,7 +1,7 @@
 //! What a layer written before the healthcheck does to kamal-proxy's probe:
 //! the one place that reads the table, the name vocabulary and the user's
 //! overrides. To teach the macro a layer, add a row to [`TABLE`]; to teach
-//! it a name, a group to [`GUARD_WORDS`] or a word to [`HARMLESS_WORDS`].
+//! it a name, a word to [`VOCABULARY`].
 //!
 //! A verdict is as sure as its evidence: a row of the table is known (a
 //! compile error when it blocks), a name is a guess (a warning), and what
@@ -217,23 +217,46 @@ fn severity(verdict: &Verdict) -> (u8, Option<Certainty>) {
     }
 }
 
-/// A guess from a middleware's, helper's or type's name.
+/// A guess from a middleware's, helper's or type's name, by [`VOCABULARY`]:
+/// a name is a guard when one of its words names a guard by itself, or
+/// names a checked object and another a guard verb; else harmless when a
+/// word says so; else unknown. No word silences a guard word.
 fn by_name(name: Option<&Ident>) -> Verdict {
     let Some(name) = name else {
         return Verdict::Blocks(Reason::Unknown, Certainty::Guessed);
     };
     let words = words(&name.to_string());
-    let has = |word: &&str| words.iter().any(|w| w == word);
-    if OVERRULING_WORDS.iter().any(has) {
-        return Verdict::Passes;
+    let found = |kind: fn(&Word) -> bool| {
+        VOCABULARY
+            .iter()
+            .filter(move |entry| kind(&entry.1))
+            .find(|(stem, _)| words.iter().any(|word| stem_matches(stem, word)))
+            .map(|(_, word)| *word)
+    };
+    let guard = found(|word| matches!(word, Word::Guard(_)));
+    let object = found(|word| matches!(word, Word::Object(_)));
+    let verb = found(|word| matches!(word, Word::Verb(_)));
+    let reason = match (guard, object, verb) {
+        (Some(Word::Guard(reason)), _, _) => Some(reason),
+        (_, _, Some(Word::Verb(Some(RateLimit)))) => Some(RateLimit),
+        (_, Some(Word::Object(reason)), Some(_)) => Some(reason),
+        (_, _, Some(Word::Verb(reason))) => Some(reason.unwrap_or(Guard)),
+        _ => None,
+    };
+    match reason {
+        Some(reason) => Verdict::Blocks(reason, Certainty::Guessed),
+        None if found(|word| matches!(word, Word::Harmless)).is_some() => Verdict::Passes,
+        None => Verdict::Blocks(Reason::Unknown, Certainty::Guessed),
     }
-    if let Some((_, reason)) = GUARD_WORDS.iter().find(|(group, _)| group.iter().all(has)) {
-        return Verdict::Blocks(*reason, Certainty::Guessed);
+}
+
+/// Whether a word of a name is `stem` or starts with it; a stem of three
+/// letters or fewer (`ip`, `jwt`, `log`) is a whole word, or its plural.
+fn stem_matches(stem: &str, word: &str) -> bool {
+    match stem.len() <= 3 {
+        true => word == stem || word.strip_suffix('s') == Some(stem),
+        false => word.starts_with(stem),
     }
-    if HARMLESS_WORDS.iter().any(|group| group.iter().all(has)) {
-        return Verdict::Passes;
-    }
-    Verdict::Blocks(Reason::Unknown, Certainty::Guessed)
 }
 
 /// How a recognised layer is spelled in the user's function.
@@ -541,121 +564,70 @@ pub const TABLE: &[Entry] = &[
     entry(BuilderMethod("catch_panic"), Passes, "tower-http"),
 ];
 
-/// Word groups that mark a name as a guard, with what it does to the probe:
-/// every word of a group must appear in the name's snake_case or CamelCase
-/// words. Words that also name harmless helpers (`host`, `https`, `only`)
-/// count only in pairs.
-pub const GUARD_WORDS: &[(&[&str], Reason)] = &[
-    (&["auth"], Auth),
-    (&["authn"], Auth),
-    (&["authz"], Auth),
-    (&["authenticate"], Auth),
-    (&["authenticated"], Auth),
-    (&["authentication"], Auth),
-    (&["authorize"], Auth),
-    (&["authorized"], Auth),
-    (&["authorization"], Auth),
-    (&["login"], Auth),
-    (&["admin"], Auth),
-    (&["bearer"], Auth),
-    (&["jwt"], Auth),
-    (&["apikey"], Auth),
-    (&["api", "key"], Auth),
-    (&["verify", "token"], Auth),
-    (&["verify", "signature"], Auth),
-    (&["staff", "only"], Auth),
-    (&["https", "redirect"], HttpsRedirect),
-    (&["https", "force"], HttpsRedirect),
-    (&["https", "enforce"], HttpsRedirect),
-    (&["https", "only"], HttpsRedirect),
-    (&["https", "require"], HttpsRedirect),
-    (&["ssl", "redirect"], HttpsRedirect),
-    (&["ssl", "only"], HttpsRedirect),
-    (&["tls", "enforce"], HttpsRedirect),
-    (&["tls", "force"], HttpsRedirect),
-    (&["tls", "require"], HttpsRedirect),
-    (&["tls", "redirect"], HttpsRedirect),
-    (&["canonical"], CanonicalRedirect),
-    (&["www"], CanonicalRedirect),
-    (&["ssl", "force"], HttpsRedirect),
-    (&["maintenance"], Maintenance),
-    (&["tenant"], Tenant),
-    (&["tenancy"], Tenant),
-    (&["subdomain"], Tenant),
-    (&["allowed", "host"], HostValidation),
-    (&["allowed", "hosts"], HostValidation),
-    (&["check", "host"], HostValidation),
-    (&["validate", "host"], HostValidation),
-    (&["verify", "host"], HostValidation),
-    (&["host", "filter"], HostValidation),
-    (&["block", "host"], HostValidation),
-    (&["block", "hosts"], HostValidation),
-    (&["firewall"], IpFilter),
-    (&["allowlist"], IpFilter),
-    (&["whitelist"], IpFilter),
-    (&["blocklist"], IpFilter),
-    (&["blacklist"], IpFilter),
-    (&["denylist"], IpFilter),
-    (&["ip", "filter"], IpFilter),
-    (&["allowed", "ip"], IpFilter),
-    (&["allowed", "ips"], IpFilter),
-    (&["throttle"], RateLimit),
-    (&["ratelimit"], RateLimit),
-    (&["rate", "limit"], RateLimit),
-    (&["rate", "limiter"], RateLimit),
-    (&["require"], Guard),
-    (&["requires"], Guard),
-    (&["required"], Guard),
-    (&["guard"], Guard),
-    (&["protect"], Guard),
-    (&["protected"], Guard),
-    (&["restrict"], Guard),
-    (&["restricted"], Guard),
-    (&["enforce"], Guard),
-    (&["reject"], Guard),
-    (&["deny"], Guard),
-    (&["redirect"], Redirect),
-    (&["rewrite"], PathRewrite),
-];
+/// What a word of a name says about the layer.
+#[derive(Clone, Copy, Debug)]
+pub enum Word {
+    /// Names a guard by itself: `auth`, `maintenance`.
+    Guard(Reason),
+    /// Names what a guard checks, a guard only with a verb: `https` in
+    /// `require_https`, `host` in `check_host` (but `log_host` passes).
+    Object(Reason),
+    /// Names checking or refusing: a guard by itself, of its own kind or
+    /// of its object's.
+    Verb(Option<Reason>),
+    /// Names something that passes every request on: logging, tracing,
+    /// metrics, headers.
+    Harmless,
+}
 
-/// Words that say a middleware never answers by itself, whatever else its
-/// name says: `optional_auth` and `auth_context` load what is there and pass.
-pub const OVERRULING_WORDS: &[&str] = &["optional", "maybe", "context"];
-
-/// Word groups that mark a name as harmless when no guard group matches:
-/// logging, tracing, metrics, request ids, headers.
-pub const HARMLESS_WORDS: &[&[&str]] = &[
-    &["log"],
-    &["logs"],
-    &["logger"],
-    &["logging"],
-    &["trace"],
-    &["tracing"],
-    &["span"],
-    &["metric"],
-    &["metrics"],
-    &["track"],
-    &["record"],
-    &["telemetry"],
-    &["otel"],
-    &["sentry"],
-    &["prometheus"],
-    &["timing"],
-    &["latency"],
-    &["request", "id"],
-    &["header"],
-    &["headers"],
-    &["cors"],
-    &["cache"],
-    &["etag"],
-    &["compression"],
-    &["print"],
-    &["dump"],
-    &["inspect"],
-    &["stamp"],
-    &["timestamp"],
-    &["bot"],
-    &["bots"],
+/// The name vocabulary, by stem (see [`stem_matches`]).
+pub const VOCABULARY: &[(&str, Word)] = &[
+    ("auth", Word::Guard(Auth)),
+    ("login", Word::Guard(Auth)),
+    ("admin", Word::Guard(Auth)),
+    ("bearer", Word::Guard(Auth)),
+    ("jwt", Word::Guard(Auth)),
+    ("maintenan", Word::Guard(Maintenance)),
+    ("tenan", Word::Guard(Tenant)),
+    ("canonical", Word::Guard(CanonicalRedirect)),
+    ("www", Word::Guard(CanonicalRedirect)),
+    ("https", Word::Object(HttpsRedirect)),
+    ("ssl", Word::Object(HttpsRedirect)),
+    ("tls", Word::Object(HttpsRedirect)),
+    ("host", Word::Object(HostValidation)),
+    ("ip", Word::Object(IpFilter)),
+    ("key", Word::Object(Auth)),
+    ("token", Word::Object(Auth)),
+    ("requir", Word::Verb(None)),
+    ("enforc", Word::Verb(None)),
+    ("forc", Word::Verb(None)),
+    ("verif", Word::Verb(None)),
+    ("validat", Word::Verb(None)),
+    ("check", Word::Verb(None)),
+    ("guard", Word::Verb(None)),
+    ("protect", Word::Verb(None)),
+    ("restrict", Word::Verb(None)),
+    ("only", Word::Verb(None)),
+    ("allow", Word::Verb(None)),
+    ("block", Word::Verb(None)),
+    ("deny", Word::Verb(None)),
+    ("reject", Word::Verb(None)),
+    ("filter", Word::Verb(None)),
+    ("limit", Word::Verb(Some(RateLimit))),
+    ("throttl", Word::Verb(Some(RateLimit))),
+    ("redirect", Word::Verb(Some(Redirect))),
+    ("rewrit", Word::Verb(Some(PathRewrite))),
+    ("log", Word::Harmless),
+    ("trac", Word::Harmless),
+    ("metric", Word::Harmless),
+    ("telemetr", Word::Harmless),
+    ("header", Word::Harmless),
+    ("cors", Word::Harmless),
+    ("id", Word::Harmless),
+    ("print", Word::Harmless),
+    ("record", Word::Harmless),
+    ("stamp", Word::Harmless),
+    ("inspect", Word::Harmless),
 ];
 
 /// Lower-case words of a snake_case or CamelCase name: `RequireAuth` → `require`,
@@ -713,6 +685,12 @@ mod tests {
             ("resolve_tenant", Tenant),
             ("require_api_key", Auth),
             ("AdminUser", Auth),
+            ("authorizer", Auth),
+            ("read_only_mode", Guard),
+            // No word silences a guard word.
+            ("optional_auth", Auth),
+            ("auth_context", Auth),
+            ("maybe_force_https", HttpsRedirect),
         ] {
             assert_eq!(
                 guess(name),
@@ -730,10 +708,8 @@ mod tests {
             "add_request_id",
             "track_metrics",
             "log_host",
-            "optional_auth",
-            "auth_context",
-            "maybe_authenticate",
             "record_latency",
+            "http_metrics",
         ] {
             assert_eq!(guess(name), Verdict::Passes, "{name}");
         }
@@ -741,7 +717,7 @@ mod tests {
 
     #[test]
     fn unknown_names_are_reported() {
-        for name in ["my_middleware", "set_https_scheme", "read_only_mode", "Db"] {
+        for name in ["my_middleware", "set_https_scheme", "Db", "strip_base_path"] {
             assert_eq!(
                 guess(name),
                 Verdict::Blocks(Unknown, Certainty::Guessed),
