@@ -16,9 +16,11 @@ use crate::paths;
 /// kamal-proxy's default healthcheck path.
 pub const DEFAULT_PATH: &str = "/up";
 
-const ARGUMENTS: [&str; 6] = ["path", "liveness", "health", "blocking", "allow", "crate"];
+const ARGUMENTS: [&str; 7] = [
+    "path", "liveness", "health", "blocking", "allow", "crate", "explain",
+];
 
-const ACCEPTED: &str = "`path`, `liveness`, `health`, `blocking`, `allow`, `crate`";
+const ACCEPTED: &str = "`path`, `liveness`, `health`, `blocking`, `allow`, `crate`, `explain`";
 
 /// Names users reach for, and the argument each means.
 const ALIASES: [(&str, &str); 12] = [
@@ -50,6 +52,8 @@ pub struct Args {
     pub allow: Vec<Ident>,
     /// `crate = "kamal"`: the name the runtime crate has in the user's Cargo.toml.
     pub krate: Option<syn::Path>,
+    /// `explain`: print the stack the probe meets, with each verdict.
+    pub explain: bool,
 }
 
 /// A health path: a string literal or any const `&str` expression, checked
@@ -163,6 +167,7 @@ impl Args {
             }
             "blocking" => self.blocking = names(input, &name)?,
             "allow" => self.allow = names(input, &name)?,
+            "explain" => self.explain = true,
             _ => self.krate = Some(crate_path(input, &name)?),
         }
         Ok(())

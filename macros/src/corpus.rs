@@ -20,11 +20,11 @@ use quote::ToTokens;
 use crate::expand::kamal_app;
 
 /// One finding in the expansion: `true` for an error, `false` for a warning.
-type Finding = (bool, String);
+pub type Finding = (bool, String);
 
 /// The errors (`compile_error!`) and warnings (`#[deprecated(note = ..)]`)
 /// an expansion carries.
-fn findings(tokens: TokenStream, out: &mut Vec<Finding>) {
+pub fn findings(tokens: TokenStream, out: &mut Vec<Finding>) {
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     for (i, token) in tokens.iter().enumerate() {
         match token {

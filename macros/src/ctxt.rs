@@ -14,6 +14,8 @@ use crate::rules::Rule;
 pub struct Diagnostics {
     errors: Vec<syn::Error>,
     warnings: Vec<(Span, String)>,
+    /// What `explain` prints.
+    explanations: Vec<(Span, String)>,
     /// Findings already reported, by the code they point at and their text:
     /// a step shared by two returned routers is reported once.
     reported: HashSet<(usize, String)>,
@@ -47,6 +49,11 @@ impl Diagnostics {
         }
     }
 
+    /// The explanation `explain` asks for, on `location`'s first token.
+    pub fn explain(&mut self, location: Location, text: String) {
+        self.explanations.push((location.first, text));
+    }
+
     fn first_time(&mut self, location: &Location, message: &str) -> bool {
         location.origin == 0 || self.reported.insert((location.origin, message.to_owned()))
     }
@@ -63,7 +70,8 @@ impl Diagnostics {
         })
     }
 
-    /// The warnings as an item for the function's body. Stable Rust lets a
+    /// The warnings, and what `explain` prints, as an item for the
+    /// function's body. Stable Rust lets a
     /// procedural macro warn only through a lint, so each is the use of a
     /// `#[deprecated]` macro, spanned on the code it is about; a macro's
     /// name is all rustc prints before the note, where an item's would
@@ -72,19 +80,24 @@ impl Diagnostics {
     /// `allow(deprecated)` or `allow(warnings)` around the function: only
     /// `#[kamal_app(allow(..))]` silences them.
     pub fn warnings(&self) -> Option<TokenStream> {
-        if self.warnings.is_empty() {
+        if self.warnings.is_empty() && self.explanations.is_empty() {
             return None;
         }
-        let warnings = self.warnings.iter().map(|(span, message)| {
-            let name = Ident::new("kamal_app_warning", *span);
-            quote_spanned! {*span=>
-                {
-                    #[deprecated(note = #message)]
-                    macro_rules! #name { () => {} }
-                    #name!();
+        let warnings = self
+            .explanations
+            .iter()
+            .map(|(span, text)| ("kamal_app_explain", span, text))
+            .chain(self.warnings.iter().map(|(span, message)| ("kamal_app_warning", span, message)))
+            .map(|(name, span, message)| {
+                let name = Ident::new(name, *span);
+                quote_spanned! {*span=>
+                    {
+                        #[deprecated(note = #message)]
+                        macro_rules! #name { () => {} }
+                        #name!();
+                    }
                 }
-            }
-        });
+            });
         Some(quote! {
             #[warn(deprecated, warnings)]
             const _: () = { #(#warnings)* };

@@ -13,6 +13,8 @@ mod judge;
 mod krate;
 mod model;
 mod paths;
+#[cfg(test)]
+mod quiet;
 mod reader;
 mod rules;
 mod valid;

@@ -34,16 +34,58 @@ pub fn check(app: &App, args: &Args, errors: &mut Diagnostics) {
                 );
             });
         }
+        // With a constant path, trace a path no route of the function claims.
+        let overrides = Overrides {
+            blocking: &args.blocking,
+            allow: &args.allow,
+        };
+        let path = args.path_literal().unwrap_or("");
         if app.places_healthcheck() {
-            // With a constant path, trace a path no route of the function claims.
-            let overrides = Overrides {
-                blocking: &args.blocking,
-                allow: &args.allow,
-            };
-            let path = args.path_literal().unwrap_or("");
             check_order(returned, app, path, &overrides, errors);
         }
+        if args.explain {
+            let text = explain(returned, app, path, &overrides);
+            errors.explain(returned.span, text);
+        }
     }
+}
+
+/// What `explain` prints for one returned router: the layers the probe
+/// meets in execution order, each with its verdict and how sure it is.
+fn explain(returned: &Returned, app: &App, path: &str, overrides: &Overrides) -> String {
+    let mut text = format!("explain: kamal-proxy's probe for `{path}`");
+    if !app.places_healthcheck() {
+        text.push_str(
+            " is answered by the health routes #[kamal_app] adds to the router this returns, \
+             after every layer of the function: none of them runs for it",
+        );
+        return text;
+    }
+    let probe = Probe::trace(&returned.router, path, "");
+    text.push_str(" meets, in execution order:");
+    let mut answered = false;
+    for (index, layer) in probe.layers.iter().enumerate() {
+        let verdict = match (answered, judge_layer(layer, overrides)) {
+            (true, _) => "runs after the healthcheck, never sees the probe".to_owned(),
+            (false, Verdict::Healthcheck) => "answers the probe".to_owned(),
+            (false, Verdict::Passes) => "passes it on".to_owned(),
+            (false, Verdict::Blocks(reason, certainty)) => {
+                let sure = match certainty {
+                    Certainty::Known => "blocks it, known",
+                    Certainty::Guessed => "may block it, guessed",
+                };
+                format!("{sure} ({})", rule(layer, reason, certainty).id())
+            }
+        };
+        answered |= layer.is_healthcheck();
+        text.push_str(&format!("\n  {}. `{}`: {verdict}", index + 1, display(&layer.written)));
+    }
+    if !probe.certain {
+        text.push_str("\n  then code #[kamal_app] cannot follow, which may route it elsewhere");
+    } else if !answered {
+        text.push_str("\n  and no healthcheck(): it ends at a route or fallback of the app");
+    }
+    text
 }
 
 /// Calls `found` with the span of each route or nested service the router
