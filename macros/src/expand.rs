@@ -9,10 +9,10 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Ident, Type, parse_quote};
 
-use crate::ast::AppFn;
-use crate::attr::Args;
+use crate::parse::item::AppFn;
+use crate::parse::args::Args;
 use crate::ctxt::Diagnostics;
-use crate::{krate, reader, valid};
+use crate::{diagnose, krate, read};
 
 pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Diagnostics::default();
@@ -21,8 +21,8 @@ pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
     let Some(function) = AppFn::parse(item.clone(), &mut errors) else {
         return with_errors(item, &args, errors);
     };
-    let app = reader::read(&function.item.block, &args.crate_name());
-    valid::check(&app, &args, &mut errors);
+    let app = read::read(&function.item.block, &args.crate_name());
+    diagnose::check(&app, &args, &mut errors);
     if errors.has_errors() {
         return with_errors(item, &args, errors);
     }
@@ -203,7 +203,7 @@ fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
 impl VisitMut for Emit<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
-            Expr::Call(call) if reader::is_healthcheck_call(call, &self.args.crate_name()) => {
+            Expr::Call(call) if read::is_healthcheck_call(call, &self.args.crate_name()) => {
                 let configured = self.configure(call.to_token_stream(), call.span());
                 *expr = parse_quote!(#configured);
             }

@@ -1,7 +1,8 @@
 //! One plain description of what the annotated function builds: the router's
 //! steps in build order, and for each layer what was written. The reader
-//! (`reader.rs`) fills it in, the judge (`judge.rs`) says what each layer
-//! does to the probe, the checks (`valid.rs`) put the two together, and the
+//! (`read.rs`) fills it in, `route.rs` follows the probe through it, the
+//! judge (`judge.rs`) says what each layer does to the probe, `diagnose.rs`
+//! puts the two together, and the
 //! expansion (`expand.rs`) uses it to choose where the healthcheck goes.
 
 use proc_macro2::Ident;

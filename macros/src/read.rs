@@ -13,6 +13,7 @@ use syn::{
 
 use crate::ctxt::Location;
 use crate::model::{App, Condition, Layer, Returned, Router, Step, Written};
+use crate::names::{self, Takes};
 
 /// Whether `call` is `healthcheck()`, `axum_kamal::healthcheck()` or
 /// `::axum_kamal::healthcheck()` (or the same through the name given with
@@ -370,7 +371,7 @@ impl Reader<'_> {
                     .then(|| arg(1).map_or_else(Router::opaque, |inner| self.router(inner))),
                 span: call_location,
             },
-            "with_state" | "method_not_allowed_fallback" | "clone" => return None,
+            method if names::ROUTER_UNCHANGED.contains(&method) => return None,
             _ => Step::Opaque,
         };
         Some(step)
@@ -406,8 +407,7 @@ impl Reader<'_> {
                         let written = self.conditional(Condition::OptionLayer, layer, false);
                         stack.push(self.layer(written, Location::of(layer), group, true));
                     }
-                    ("into_inner" | "check_clone" | "check_service_clone" | "check_service", _) => {
-                    }
+                    (method, _) if names::BUILDER_NO_LAYER.contains(&method) => {}
                     _ => {
                         let location = Location::between(
                             call.method.span(),
@@ -479,8 +479,7 @@ impl Reader<'_> {
             },
             // `token.map(ValidateRequestHeaderLayer::bearer)`: an `Option` of a layer.
             Expr::MethodCall(call)
-                if ["map", "then", "then_some", "and_then"]
-                    .contains(&call.method.to_string().as_str()) =>
+                if names::OPTION_COMBINATORS.contains(&call.method.to_string().as_str()) =>
             {
                 Written::Conditional {
                     how: Condition::Option,
@@ -531,8 +530,7 @@ impl Reader<'_> {
     fn alternatives(&mut self, option: &Expr) -> Vec<Written> {
         match option {
             Expr::MethodCall(call)
-                if ["map", "then", "then_some", "and_then"]
-                    .contains(&call.method.to_string().as_str())
+                if names::OPTION_COMBINATORS.contains(&call.method.to_string().as_str())
                     && call.args.len() == 1 =>
             {
                 self.alternatives(&call.args[0])
@@ -694,21 +692,16 @@ fn written_call(path: &syn::Path, call: &ExprCall) -> Written {
         return Written::Opaque { name: None };
     };
     let via = last.ident.clone();
-    match via.to_string().as_str() {
-        "from_fn"
-        | "from_fn_with_state"
-        | "map_request"
-        | "map_request_with_state"
-        | "map_response"
-        | "map_response_with_state" => Written::Middleware {
+    match names::middleware(&via.to_string()) {
+        Some(Takes::Function) => Written::Middleware {
             name: call.args.last().and_then(ident_of_path_expr),
             via,
         },
-        "from_extractor" | "from_extractor_with_state" => Written::Middleware {
+        Some(Takes::Extractor) => Written::Middleware {
             name: first_type_argument(&last.arguments),
             via,
         },
-        _ => constructor_path(path).unwrap_or(Written::Helper(via)),
+        None => constructor_path(path).unwrap_or(Written::Helper(via)),
     }
 }
 
