@@ -492,4 +492,29 @@ mod tests {
             "runtime/docs/layer-table.md should contain this table:\n{table}"
         );
     }
+
+    /// The rustdoc page lists the vocabulary: each stem begins a word it
+    /// shows in backticks, of the kind the entry is.
+    #[test]
+    fn the_page_lists_the_vocabulary() {
+        let page = include_str!("../../runtime/docs/diagnostics.md");
+        let names = &page[page.find("**Names.**").expect("the names paragraph")
+            ..page.find("No word silences").expect("its end")];
+        for (stem, word) in VOCABULARY {
+            let kind = match word {
+                Word::Guard(_) => "words that name a guard",
+                Word::Object(_) => "objects a guard checks",
+                Word::Verb(_) => "guard verbs",
+                Word::Harmless => "harmless words",
+            };
+            let item = names
+                .split("\n- ")
+                .find(|item| item.starts_with(kind))
+                .unwrap_or_else(|| panic!("no item for {kind}"));
+            assert!(
+                item.split('`').skip(1).step_by(2).any(|shown| shown.starts_with(stem)),
+                "the {kind} item should show `{stem}`"
+            );
+        }
+    }
 }

@@ -431,8 +431,8 @@ pub mod testing;
 /// }
 /// ```
 ///
-/// The table of recognised layers and the words it guesses from are in the
-/// [README](https://github.com/axum-kamal/axum-kamal/blob/main/README.md#the-table).
+/// The rules of these findings, the words names are judged by, the
+/// `explain` argument and the table of recognised layers follow.
 ///
 /// # Diagnostics and their rules
 ///
