@@ -169,9 +169,13 @@ fn score(set: &str) -> Score {
         } else {
             score.passing += 1;
             if found.iter().any(|(error, _)| *error) {
-                score.false_errors.push(format!("{}: {:?}", row.program, found));
+                score
+                    .false_errors
+                    .push(format!("{}: {:?}", row.program, found));
             } else if !found.is_empty() {
-                score.false_warnings.push(format!("{}: {:?}", row.program, found));
+                score
+                    .false_warnings
+                    .push(format!("{}: {:?}", row.program, found));
             }
         }
     }
@@ -206,7 +210,10 @@ fn judgement_on_the_realistic_corpus() {
             ("probe passes, yet a warning", &score.false_warnings),
         ] {
             for program in list {
-                println!("{set}: {what}: {}", program.lines().next().unwrap_or_default());
+                println!(
+                    "{set}: {what}: {}",
+                    program.lines().next().unwrap_or_default()
+                );
             }
         }
         assert!(
@@ -227,4 +234,3 @@ fn judgement_on_the_realistic_corpus() {
         );
     }
 }
-

@@ -87,7 +87,11 @@ impl Diagnostics {
             .explanations
             .iter()
             .map(|(span, text)| ("kamal_app_explain", span, text))
-            .chain(self.warnings.iter().map(|(span, message)| ("kamal_app_warning", span, message)))
+            .chain(
+                self.warnings
+                    .iter()
+                    .map(|(span, message)| ("kamal_app_warning", span, message)),
+            )
             .map(|(name, span, message)| {
                 let name = Ident::new(name, *span);
                 quote_spanned! {*span=>

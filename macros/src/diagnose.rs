@@ -2,11 +2,11 @@
 //! together from where the probe goes (`route.rs`) and what each layer on
 //! its way does (`judge.rs`), in the words of each rule (`rules.rs`).
 
-use crate::parse::args::Args;
 use crate::ctxt::Diagnostics;
 use crate::judge::{Certainty, Overrides, Reason, Verdict, allow_key, judge_layer};
 use crate::model::{App, Layer, Returned, Written};
 use crate::names::display;
+use crate::parse::args::Args;
 use crate::route::{Probe, routes_at, routes_only};
 use crate::rules::Rule;
 
@@ -80,7 +80,11 @@ fn explain(returned: &Returned, app: &App, path: &str, overrides: &Overrides) ->
             }
         };
         answered |= layer.is_healthcheck();
-        text.push_str(&format!("\n  {}. `{}`: {verdict}", index + 1, display(&layer.written)));
+        text.push_str(&format!(
+            "\n  {}. `{}`: {verdict}",
+            index + 1,
+            display(&layer.written)
+        ));
     }
     if !probe.certain {
         text.push_str("\n  then code #[kamal_app] cannot follow, which may route it elsewhere");

@@ -9,9 +9,9 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Ident, Type, parse_quote};
 
-use crate::parse::item::AppFn;
-use crate::parse::args::Args;
 use crate::ctxt::Diagnostics;
+use crate::parse::args::Args;
+use crate::parse::item::AppFn;
 use crate::{diagnose, krate, read};
 
 pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -140,7 +140,11 @@ impl<'a> Emit<'a> {
             })
             .collect();
         let literals = self.args.path_literal().is_some()
-            && self.args.liveness.as_ref().is_some_and(|l| l.literal.is_some());
+            && self
+                .args
+                .liveness
+                .as_ref()
+                .is_some_and(|l| l.literal.is_some());
         if let Some(liveness) = self.args.liveness.as_ref().filter(|_| !literals) {
             let span = liveness.span();
             let runtime = respan(&self.runtime, span);

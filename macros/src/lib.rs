@@ -23,8 +23,8 @@ mod paths;
 #[cfg(test)]
 mod quiet;
 mod read;
-mod rules;
 mod route;
+mod rules;
 
 use proc_macro::TokenStream;
 

@@ -165,7 +165,11 @@ impl Router {
     /// (the same steps, read from the same code, then more).
     pub fn added_to(&self, base: &Router) -> Option<Vec<Step>> {
         let extends = self.steps.len() >= base.steps.len()
-            && self.steps.iter().zip(&base.steps).all(|(a, b)| a.same_code(b));
+            && self
+                .steps
+                .iter()
+                .zip(&base.steps)
+                .all(|(a, b)| a.same_code(b));
         extends.then(|| self.steps[base.steps.len()..].to_vec())
     }
 

@@ -196,7 +196,11 @@ pub const TABLE: &[Entry] = &[
     entry(Type("IpFilterLayer"), Blocks(IpFilter), "community crates"),
     // Middleware judged by its function's name.
     entry(Middleware("from_fn", Takes::Function), ByName, "axum"),
-    entry(Middleware("from_fn_with_state", Takes::Function), ByName, "axum"),
+    entry(
+        Middleware("from_fn_with_state", Takes::Function),
+        ByName,
+        "axum",
+    ),
     entry(
         Middleware("map_request", Takes::Function),
         ByName,
@@ -390,7 +394,6 @@ pub const VOCABULARY: &[(&str, Word)] = &[
     ("inspect", Word::Harmless),
 ];
 
-
 /// Methods that make an `Option` of a layer: `token.map(Layer::new)`,
 /// `flag.then(|| layer)`.
 pub const OPTION_COMBINATORS: [&str; 4] = ["map", "then", "then_some", "and_then"];
@@ -512,7 +515,10 @@ mod tests {
                 .find(|item| item.starts_with(kind))
                 .unwrap_or_else(|| panic!("no item for {kind}"));
             assert!(
-                item.split('`').skip(1).step_by(2).any(|shown| shown.starts_with(stem)),
+                item.split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .any(|shown| shown.starts_with(stem)),
                 "the {kind} item should show `{stem}`"
             );
         }

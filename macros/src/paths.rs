@@ -94,7 +94,8 @@ mod tests {
     #[test]
     fn the_rules_are_the_runtimes() {
         let ours = include_str!("paths.rs");
-        let rules = &ours[ours.find("/// The rules").expect("the rules")..ours.find("#[cfg(test)]").expect("the tests")];
+        let rules = &ours[ours.find("/// The rules").expect("the rules")
+            ..ours.find("#[cfg(test)]").expect("the tests")];
         let runtime = include_str!("../../runtime/src/layer.rs");
         assert!(
             runtime.contains(rules.trim_end()),

@@ -20,7 +20,12 @@ struct Annotated(Vec<(TokenStream, TokenStream)>);
 impl Annotated {
     fn found(&mut self, attrs: &[syn::Attribute], item: TokenStream) {
         for attr in attrs {
-            if attr.path().segments.last().is_some_and(|s| s.ident == "kamal_app") {
+            if attr
+                .path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "kamal_app")
+            {
                 let args = match &attr.meta {
                     syn::Meta::List(list) => list.tokens.clone(),
                     _ => TokenStream::new(),
@@ -62,5 +67,8 @@ fn pass_cases_draw_no_finding() {
             checked += 1;
         }
     }
-    assert!(checked >= 20, "only {checked} annotated functions in tests/ui/pass");
+    assert!(
+        checked >= 20,
+        "only {checked} annotated functions in tests/ui/pass"
+    );
 }

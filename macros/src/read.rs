@@ -158,7 +158,11 @@ impl Reader<'_> {
             let joined = self.bindings.get(&name).and_then(|base| {
                 let added: Option<Vec<Vec<Step>>> = after
                     .iter()
-                    .map(|branch| branch.get(&name).and_then(|b| b.router.added_to(&base.router)))
+                    .map(|branch| {
+                        branch
+                            .get(&name)
+                            .and_then(|b| b.router.added_to(&base.router))
+                    })
                     .collect();
                 added.map(|added| {
                     let mut router = base.router.clone();
@@ -305,9 +309,10 @@ impl Reader<'_> {
         let tails = branch_tails(expr);
         let roots: Vec<Option<String>> = tails.iter().map(|tail| chain_root_name(tail)).collect();
         let base = match roots.first() {
-            Some(Some(root)) if roots.iter().all(|other| other.as_ref() == Some(root)) => {
-                self.bindings.get(root).map(|binding| binding.router.clone())
-            }
+            Some(Some(root)) if roots.iter().all(|other| other.as_ref() == Some(root)) => self
+                .bindings
+                .get(root)
+                .map(|binding| binding.router.clone()),
             _ => None,
         };
         let Some(base) = base else {
@@ -601,7 +606,11 @@ fn branch_bodies(expr: &Expr) -> Vec<Body<'_>> {
     match expr {
         Expr::If(branch) => {
             let mut bodies = vec![Body::Block(&branch.then_branch)];
-            match branch.else_branch.as_ref().map(|(_, otherwise)| &**otherwise) {
+            match branch
+                .else_branch
+                .as_ref()
+                .map(|(_, otherwise)| &**otherwise)
+            {
                 Some(otherwise @ Expr::If(_)) => bodies.extend(branch_bodies(otherwise)),
                 Some(otherwise) => bodies.push(body(otherwise)),
                 None => {}

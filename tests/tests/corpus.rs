@@ -47,7 +47,9 @@ struct Truth<'a> {
 }
 
 fn truth_rows() -> Vec<Truth<'static>> {
-    SETS.iter().flat_map(|(set, table)| set_rows(set, table)).collect()
+    SETS.iter()
+        .flat_map(|(set, table)| set_rows(set, table))
+        .collect()
 }
 
 fn set_rows(set: &'static str, table: &'static str) -> Vec<Truth<'static>> {

@@ -16,6 +16,8 @@ fn load_config() -> Config {
     }
 }
 
+// Written as the pattern is found, rebinding before returning.
+#[allow(clippy::let_and_return)]
 pub fn app() -> Router {
     let config = load_config();
     let app = Router::new()

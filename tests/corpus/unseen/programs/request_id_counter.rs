@@ -8,7 +8,9 @@ use axum::Router;
 use axum::http::{HeaderValue, Request};
 use axum::routing::get;
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 
 #[derive(Clone, Default)]
 struct Counter {

@@ -12,7 +12,10 @@ use tower_http::timeout::TimeoutLayer;
 
 pub fn app() -> Router {
     Router::new()
-        .route("/upload", post(|body: String| async move { body.len().to_string() }))
+        .route(
+            "/upload",
+            post(|body: String| async move { body.len().to_string() }),
+        )
         .layer(axum_kamal::healthcheck())
         .layer(
             ServiceBuilder::new()
