@@ -1,11 +1,11 @@
 //! Procedural macros for [axum-kamal](https://docs.rs/axum-kamal). Depend on
 //! `axum-kamal`, which re-exports them; this crate is its implementation.
-//!
-//! `#[kamal_app]` runs in stages, a module each: [`parse`] the arguments
-//! and the function, [`read`] its body into the [`model`], [`route`] the
-//! probe through it by axum's rules, [`judge`] each layer on its way (by
-//! what [`names`] recognises), [`diagnose`] what to report (each finding
-//! under one of the [`rules`]), and [`expand`] the function.
+
+// `#[kamal_app]` runs in stages, a module each: `parse` the arguments and
+// the function, `read` its body into the `model`, `route` the probe through
+// it by axum's rules, `judge` each layer on its way (by what `names`
+// recognises), `diagnose` what to report (each finding under one of the
+// `rules`), and `expand` the function.
 
 #[cfg(test)]
 mod corpus;
