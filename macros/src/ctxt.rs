@@ -8,10 +8,14 @@ use std::fmt::Display;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 
+use crate::rules::Rule;
+
 #[derive(Default)]
 pub struct Diagnostics {
     errors: Vec<syn::Error>,
     warnings: Vec<(Span, String)>,
+    /// What `explain` prints.
+    explanations: Vec<(Span, String)>,
     /// Findings already reported, by the code they point at and their text:
     /// a step shared by two returned routers is reported once.
     reported: HashSet<(usize, String)>,
@@ -31,13 +35,23 @@ impl Diagnostics {
         }
     }
 
-    /// A warning on `location`'s first token, once: a guess, which the user
-    /// may silence.
-    pub fn warn(&mut self, location: Location, message: impl Display) {
-        let message = message.to_string();
+    /// An error of the ordering checks, once, ending with its rule.
+    pub fn error(&mut self, location: impl Into<Location>, rule: Rule, message: impl Display) {
+        self.at(location, format!("{message}\n{}", rule.reference()));
+    }
+
+    /// A warning on `location`'s first token, once, ending with its rule: a
+    /// guess, which the user may silence.
+    pub fn warn(&mut self, location: Location, rule: Rule, message: impl Display) {
+        let message = format!("{message}\n{}", rule.reference());
         if self.first_time(&location, &message) {
             self.warnings.push((location.first, message));
         }
+    }
+
+    /// The explanation `explain` asks for, on `location`'s first token.
+    pub fn explain(&mut self, location: Location, text: String) {
+        self.explanations.push((location.first, text));
     }
 
     fn first_time(&mut self, location: &Location, message: &str) -> bool {
@@ -56,21 +70,42 @@ impl Diagnostics {
         })
     }
 
-    /// The warnings as code: stable Rust lets a procedural macro warn only
-    /// through a lint, so each is the use of a `#[deprecated]` item, spanned
-    /// on the code it is about.
-    pub fn warnings(&self) -> TokenStream {
-        let warnings = self.warnings.iter().map(|(span, message)| {
-            let name = Ident::new("KamalAppGuess", *span);
-            quote_spanned! {*span=>
-                const _: () = {
-                    #[deprecated(note = #message)]
-                    struct KamalAppGuess;
-                    let _ = #name;
-                };
-            }
-        });
-        quote!(#(#warnings)*)
+    /// The warnings, and what `explain` prints, as an item for the
+    /// function's body. Stable Rust lets a
+    /// procedural macro warn only through a lint, so each is the use of a
+    /// `#[deprecated]` macro, spanned on the code it is about; a macro's
+    /// name is all rustc prints before the note, where an item's would
+    /// bring its whole path. Lint levels nest and the innermost wins, so
+    /// the item's own `warn(deprecated, warnings)` keeps them from any
+    /// `allow(deprecated)` or `allow(warnings)` around the function: only
+    /// `#[kamal_app(allow(..))]` silences them.
+    pub fn warnings(&self) -> Option<TokenStream> {
+        if self.warnings.is_empty() && self.explanations.is_empty() {
+            return None;
+        }
+        let warnings = self
+            .explanations
+            .iter()
+            .map(|(span, text)| ("kamal_app_explain", span, text))
+            .chain(
+                self.warnings
+                    .iter()
+                    .map(|(span, message)| ("kamal_app_warning", span, message)),
+            )
+            .map(|(name, span, message)| {
+                let name = Ident::new(name, *span);
+                quote_spanned! {*span=>
+                    {
+                        #[deprecated(note = #message)]
+                        macro_rules! #name { () => {} }
+                        #name!();
+                    }
+                }
+            });
+        Some(quote! {
+            #[warn(deprecated, warnings)]
+            const _: () = { #(#warnings)* };
+        })
     }
 }
 

@@ -4,15 +4,15 @@
 //! configured in place.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Ident, Type, parse_quote};
 
-use crate::ast::AppFn;
-use crate::attr::Args;
 use crate::ctxt::Diagnostics;
-use crate::{krate, reader, valid};
+use crate::parse::args::Args;
+use crate::parse::item::AppFn;
+use crate::{diagnose, krate, read};
 
 pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Diagnostics::default();
@@ -21,29 +21,13 @@ pub fn kamal_app(args: TokenStream, item: TokenStream) -> TokenStream {
     let Some(function) = AppFn::parse(item.clone(), &mut errors) else {
         return with_errors(item, &args, errors);
     };
-    let app = reader::read(&function.item.block, &args.crate_name());
-    valid::check(&app, &args, &mut errors);
+    let app = read::read(&function.item.block, &args.crate_name());
+    diagnose::check(&app, &args, &mut errors);
     if errors.has_errors() {
         return with_errors(item, &args, errors);
     }
-    let guesses = guesses(&function.item.sig.ident, errors.warnings());
-    let function = Emit::new(&args, runtime).function(function, app.places_healthcheck());
-    quote!(#function #guesses)
-}
-
-/// The warnings, in a function of their own beside the annotated one: an
-/// `#[allow(deprecated)]` the user puts on their function (tower-http's
-/// deprecated auth layers need one) does not silence them, and, unlike a
-/// `const _`, a function may stand in an `impl` block too.
-fn guesses(function: &Ident, warnings: TokenStream) -> Option<TokenStream> {
-    (!warnings.is_empty()).then(|| {
-        let name = format_ident!("__kamal_app_guesses_{}", function);
-        quote! {
-            #[doc(hidden)]
-            #[allow(dead_code, non_snake_case)]
-            fn #name() { #warnings }
-        }
-    })
+    let warnings = errors.warnings();
+    Emit::new(&args, runtime).function(function, app.places_healthcheck(), warnings)
 }
 
 /// The original item stays, so editors keep resolving it, next to the
@@ -90,12 +74,23 @@ impl<'a> Emit<'a> {
         }
     }
 
-    fn function(mut self, function: AppFn, places_healthcheck: bool) -> TokenStream {
+    /// The function, its body rewritten; `warnings` go first in it, where
+    /// they stand in any function, trait methods included.
+    fn function(
+        mut self,
+        function: AppFn,
+        places_healthcheck: bool,
+        warnings: Option<TokenStream>,
+    ) -> TokenStream {
         let AppFn { mut item, output } = function;
         let checks = self.path_checks();
+        // Typed on the argument: a value of another type is an error there
+        // that names the type expected.
         let health = self.args.health.as_ref().map(|expr| {
             let var = &self.health;
-            quote!(let #var = #expr;)
+            let runtime = &self.runtime;
+            let ty = respan(&quote!(#runtime::Health), expr.span());
+            quote!(let #var: #ty = #expr;)
         });
         let body = if places_healthcheck {
             self.visit_block_mut(&mut item.block);
@@ -104,7 +99,7 @@ impl<'a> Emit<'a> {
         } else {
             self.routes_after(&item.block, item.sig.asyncness.is_some(), &output)
         };
-        item.block = parse_quote!({ #checks #health #body });
+        item.block = parse_quote!({ #warnings #checks #health #body });
         item.into_token_stream()
     }
 
@@ -135,14 +130,22 @@ impl<'a> Emit<'a> {
     /// Compile-time checks of the paths given, with the runtime's own rules;
     /// each failure is reported on the argument, in the runtime's words.
     fn path_checks(&self) -> TokenStream {
+        // Literals were checked when the arguments were read.
         let given = self.args.path.iter().chain(&self.args.liveness);
         let mut checks: Vec<TokenStream> = given
+            .filter(|path| path.literal.is_none())
             .map(|path| {
                 let expr = &path.expr;
                 self.const_check(path.span(), quote!(check_path(#expr)))
             })
             .collect();
-        if let Some(liveness) = &self.args.liveness {
+        let literals = self.args.path_literal().is_some()
+            && self
+                .args
+                .liveness
+                .as_ref()
+                .is_some_and(|l| l.literal.is_some());
+        if let Some(liveness) = self.args.liveness.as_ref().filter(|_| !literals) {
             let span = liveness.span();
             let runtime = respan(&self.runtime, span);
             let readiness = match &self.args.path {
@@ -204,7 +207,7 @@ fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
 impl VisitMut for Emit<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
-            Expr::Call(call) if reader::is_healthcheck_call(call, &self.args.crate_name()) => {
+            Expr::Call(call) if read::is_healthcheck_call(call, &self.args.crate_name()) => {
                 let configured = self.configure(call.to_token_stream(), call.span());
                 *expr = parse_quote!(#configured);
             }

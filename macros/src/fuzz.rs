@@ -442,8 +442,10 @@ fn flatten_and_rebuild_round_trip() {
     }
 }
 
-/// Paths are judged by the runtime's rules in a const assertion on the
-/// argument (its unit tests hold the rules), never silently dropped.
+/// Paths are judged by the runtime's rules, never silently dropped: a
+/// literal when the arguments are read (a bad one is an error on it), any
+/// other expression in a const assertion on the argument (the runtime's
+/// unit tests hold the rules).
 #[test]
 fn every_path_is_checked_at_compile_time() {
     let item = valid_items().remove(0);
@@ -453,8 +455,17 @@ fn every_path_is_checked_at_compile_time() {
             let name = Ident::new(name, Span::call_site());
             let args = quote!(#name = #path);
             let output = kamal_app(args.clone(), item.clone()).to_string();
-            let check = quote!(__private::check_path(#path)).to_string();
-            assert!(output.contains(&check), "{args} unchecked: {output}");
+            let rejected = output.contains("compile_error");
+            let distinct = name != "liveness" || *path != "/up";
+            assert_eq!(
+                rejected,
+                crate::paths::check_path(path).is_err() || !distinct,
+                "{args}: {output}"
+            );
+            let constant = quote!(#name = PATHS[0]);
+            let output = kamal_app(constant.clone(), item.clone()).to_string();
+            let check = quote!(__private::check_path(PATHS[0])).to_string();
+            assert!(output.contains(&check), "{constant} unchecked: {output}");
         }
     }
 }

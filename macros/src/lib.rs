@@ -1,19 +1,30 @@
 //! Procedural macros for [axum-kamal](https://docs.rs/axum-kamal). Depend on
 //! `axum-kamal`, which re-exports them; this crate is its implementation.
 
-mod ast;
-mod attr;
+// `#[kamal_app]` runs in stages, a module each: `parse` the arguments and
+// the function, `read` its body into the `model`, `route` the probe through
+// it by axum's rules, `judge` each layer on its way (by what `names`
+// recognises), `diagnose` what to report (each finding under one of the
+// `rules`), and `expand` the function.
+
 #[cfg(test)]
 mod corpus;
 mod ctxt;
+mod diagnose;
 mod expand;
 #[cfg(test)]
 mod fuzz;
 mod judge;
 mod krate;
 mod model;
-mod reader;
-mod valid;
+mod names;
+mod parse;
+mod paths;
+#[cfg(test)]
+mod quiet;
+mod read;
+mod route;
+mod rules;
 
 use proc_macro::TokenStream;
 

@@ -1,7 +1,8 @@
 //! One plain description of what the annotated function builds: the router's
 //! steps in build order, and for each layer what was written. The reader
-//! (`reader.rs`) fills it in, the judge (`judge.rs`) says what each layer
-//! does to the probe, the checks (`valid.rs`) put the two together, and the
+//! (`read.rs`) fills it in, `route.rs` follows the probe through it, the
+//! judge (`judge.rs`) says what each layer does to the probe, `diagnose.rs`
+//! puts the two together, and the
 //! expansion (`expand.rs`) uses it to choose where the healthcheck goes.
 
 use proc_macro2::Ident;
@@ -79,11 +80,11 @@ pub enum Written {
     /// `from_extractor::<Name>()`, …; `name` is `None` for a closure or any
     /// other expression.
     Middleware { via: Ident, name: Option<Ident> },
-    /// A layer present only under a condition, `how` it is written
-    /// (`option_layer`, `Some`, `Either`, `if`), with each alternative that
-    /// may be present; an alternative the reader cannot see is [`Written::Opaque`].
+    /// A layer present only under a condition, `how` it is written, with
+    /// each alternative that may be present; an alternative the reader
+    /// cannot see is [`Written::Opaque`].
     Conditional {
-        how: &'static str,
+        how: Condition,
         alternatives: Vec<Written>,
         /// Whether one alternative is always there (`Either`, `if` with
         /// `else`), rather than maybe none (`Option`).
@@ -93,6 +94,21 @@ pub enum Written {
     Helper(Ident),
     /// Anything else: a variable the reader cannot follow (`name`), a closure.
     Opaque { name: Option<Ident> },
+}
+
+/// How a conditional layer is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// `ServiceBuilder::option_layer(..)` or `tower::util::option_layer(..)`.
+    OptionLayer,
+    /// `Either::Left(..)` / `Either::Right(..)`.
+    Either,
+    /// An `Option` of a layer: `token.map(Layer::new)`, `flag.then(|| layer)`.
+    Option,
+    /// An `if` or `match` expression that picks the layer.
+    If,
+    /// `app = app.layer(..)` in a branch of an `if` or `match` statement.
+    Branch,
 }
 
 impl Written {
@@ -145,6 +161,18 @@ impl App {
 }
 
 impl Router {
+    /// The steps `self` adds to `base`, when it is `base` built further
+    /// (the same steps, read from the same code, then more).
+    pub fn added_to(&self, base: &Router) -> Option<Vec<Step>> {
+        let extends = self.steps.len() >= base.steps.len()
+            && self
+                .steps
+                .iter()
+                .zip(&base.steps)
+                .all(|(a, b)| a.same_code(b));
+        extends.then(|| self.steps[base.steps.len()..].to_vec())
+    }
+
     /// A router the reader cannot follow.
     pub fn opaque() -> Router {
         Router {
@@ -189,6 +217,23 @@ impl Router {
                 } => router.healthchecks(found),
                 _ => {}
             }
+        }
+    }
+}
+
+impl Step {
+    /// Whether both were read from the same code.
+    fn same_code(&self, other: &Step) -> bool {
+        match (self, other) {
+            (Step::Route { span: a, .. }, Step::Route { span: b, .. })
+            | (Step::Fallback { span: a }, Step::Fallback { span: b })
+            | (Step::Merge { span: a, .. }, Step::Merge { span: b, .. })
+            | (Step::Nest { span: a, .. }, Step::Nest { span: b, .. }) => a.same_code(b),
+            (Step::Layer { stack: a, .. }, Step::Layer { stack: b, .. }) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.span.same_code(&b.span))
+            }
+            (Step::Opaque, Step::Opaque) => true,
+            _ => false,
         }
     }
 }

@@ -408,11 +408,11 @@ pub mod testing;
 /// error: `from_fn(tenant_guard)` runs before the healthcheck and can reject or redirect kamal-proxy's probe, as #[kamal_app(blocking(..))] declares
 /// ```
 ///
-/// Without `allow(require_json)`, the next example would warn (and here,
-/// under `#![deny(warnings)]`, fail):
+/// Without `allow(require_json)`, the next example would warn (a warning
+/// even under `#![deny(warnings)]`, see [the rules](#diagnostics-and-their-rules)):
 ///
 /// ```text
-/// error: use of deprecated unit struct `_::KamalAppGuess`: `from_fn(require_json)` runs before the healthcheck and, judging by its name, can reject or redirect kamal-proxy's probe
+/// warning: use of deprecated macro `kamal_app_warning`: `from_fn(require_json)` runs before the healthcheck and, judging by its name, can reject or redirect kamal-proxy's probe
 /// ```
 ///
 /// ```
@@ -489,8 +489,8 @@ pub mod testing;
 ///   (`from_fn(..)`, `map_request(..)`, a closure, a layer from a helper, a
 ///   layer type it does not know), unless its table or vocabulary knows it
 ///   to be harmless. Warnings come through the only channel a procedural
-///   macro has on stable Rust, a `#[deprecated]` item, so they read "use of
-///   deprecated unit struct `KamalAppGuess`" followed by the finding.
+///   macro has on stable Rust, a `#[deprecated]` macro, so they read "use of
+///   deprecated macro `kamal_app_warning`" followed by the finding.
 ///   `allow(..)` silences one; `blocking(..)` makes it an error.
 ///
 /// ```compile_fail
@@ -511,7 +511,12 @@ pub mod testing;
 /// }
 /// ```
 ///
-/// The layers it recognises are in [the layer table](#the-layer-table) below.
+/// The rules of these findings, the words names are judged by, the
+/// `explain` argument and the table of recognised layers follow.
+///
+/// # Diagnostics and their rules
+///
+#[doc = include_str!("../docs/diagnostics.md")]
 ///
 /// # The layer table
 ///

@@ -1,50 +1,76 @@
-//! The realistic-program corpus (`tests/corpus`): every program's `app()` is
-//! served on 127.0.0.1 and sent kamal-proxy's probe by a real HTTP client;
-//! the status it gets, and whether Kamal would count it as healthy, must be
-//! what `tests/corpus/truth.tsv` says. See `tests/corpus/README.md`.
+//! The realistic-program corpus (`tests/corpus`), in two sets: `tuned`, the
+//! programs the judgement's vocabulary was tuned on, and `unseen`, programs
+//! written afterwards and never used to change it. Every program's `app()`
+//! is served on 127.0.0.1 and sent kamal-proxy's probe by a real HTTP
+//! client, idle and then under traffic as kamal-proxy forwards it; the
+//! statuses, and whether Kamal would count the target as healthy, must be
+//! what the set's `truth.tsv` says. See `tests/corpus/README.md`.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum_kamal::testing::{Probe, Prober};
-use axum_kamal_tests::{CONTAINER_HOST, client_send};
-use http::Method;
+use axum_kamal_tests::{CONTAINER_HOST, PROBE_TIMEOUT, client_send, kamal_probe};
+use http::{Method, Request};
+use http_body_util::Empty;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
 
-/// The committed truth: one row per program.
-const TRUTH: &str = include_str!("../corpus/truth.tsv");
+/// The committed truth of each set: one row per program.
+const SETS: [(&str, &str); 2] = [
+    ("tuned", include_str!("../corpus/tuned/truth.tsv")),
+    ("unseen", include_str!("../corpus/unseen/truth.tsv")),
+];
 
 /// The port in [`CONTAINER_HOST`], kamal-proxy's `Host`.
 const CONTAINER_PORT: u16 = 3000;
 
-/// One row of `truth.tsv`.
+/// User requests in flight when the probe comes, as kamal-proxy forwards them.
+const USER_REQUESTS: usize = 50;
+
+/// One row of a `truth.tsv`.
 #[derive(Debug)]
 struct Truth<'a> {
+    set: &'a str,
     program: &'a str,
     status: u16,
+    /// The probe's status while user traffic is in flight; `timeout` when
+    /// no answer came within kamal-proxy's timeout.
+    loaded: &'a str,
     verdict: &'a str,
     blocker: &'a str,
     source: &'a str,
 }
 
 fn truth_rows() -> Vec<Truth<'static>> {
-    let mut lines = TRUTH.lines();
+    SETS.iter()
+        .flat_map(|(set, table)| set_rows(set, table))
+        .collect()
+}
+
+fn set_rows(set: &'static str, table: &'static str) -> Vec<Truth<'static>> {
+    let mut lines = table.lines();
     assert_eq!(
         lines.next(),
-        Some("program\tstatus\tverdict\tblocker\tsource"),
-        "truth.tsv header"
+        Some("program\tstatus\tloaded\tverdict\tblocker\tsource"),
+        "{set}/truth.tsv header"
     );
     lines
         .map(|line| match line.split('\t').collect::<Vec<_>>()[..] {
-            [program, status, verdict, blocker, source] => Truth {
+            [program, status, loaded, verdict, blocker, source] => Truth {
+                set,
                 program,
                 status: status.parse().expect("status is a number"),
+                loaded,
                 verdict,
                 blocker,
                 source,
             },
-            _ => panic!("truth.tsv row without 5 tab-separated fields: {line:?}"),
+            _ => panic!("{set}/truth.tsv row without 6 tab-separated fields: {line:?}"),
         })
         .collect()
 }
@@ -62,16 +88,47 @@ async fn serve(app: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     (addr, server)
 }
 
-/// Probes `app` and checks the answer against the program's row: the status
-/// of kamal-proxy's probe sent once through a real HTTP client, then the
-/// verdict of a whole check as kamal-proxy runs it, redirects followed the
-/// way Go's client follows them (`Probe::kamal_proxy()`).
+/// The probe's status while [`USER_REQUESTS`] user requests are in flight,
+/// all from one address with `X-Forwarded-For` and `X-Forwarded-Proto`, as
+/// kamal-proxy forwards them (`internal/server/target.go`); it keeps
+/// probing each target of a load-balanced service while it serves.
+async fn probe_under_load(addr: SocketAddr) -> String {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let users: Vec<_> = (0..USER_REQUESTS)
+        .map(|user| {
+            let request = Request::get(format!("http://{addr}/"))
+                .header("host", "app.example.com")
+                .header("x-forwarded-for", format!("203.0.113.{}", user + 1))
+                .header("x-forwarded-proto", "https")
+                .body(Empty::new())
+                .expect("valid request");
+            tokio::spawn(client.request(request))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let probe = kamal_probe(Method::GET, &format!("http://{addr}/up"));
+    let status = match tokio::time::timeout(PROBE_TIMEOUT, client.request(probe)).await {
+        Ok(Ok(response)) => response.status().as_u16().to_string(),
+        Ok(Err(error)) => format!("error {error}"),
+        Err(_) => "timeout".to_owned(),
+    };
+    for user in users {
+        user.abort();
+    }
+    status
+}
+
+/// Probes `app` and checks the answers against the program's row: the
+/// status of kamal-proxy's probe sent once through a real HTTP client, a
+/// whole check as kamal-proxy runs it, redirects followed the way Go's
+/// client follows them (`Probe::kamal_proxy()`), then the probe under
+/// traffic. Kamal counts the target healthy only if both pass.
 async fn check(program: &str, app: Router) {
     let rows = truth_rows();
     let truth = rows
         .iter()
         .find(|row| row.program == program)
-        .unwrap_or_else(|| panic!("{program} has no row in truth.tsv"));
+        .unwrap_or_else(|| panic!("{program} has no row in a truth.tsv"));
     let (addr, server) = serve(app).await;
     let first = client_send(addr, Method::GET, "/up").await;
     let prober = Prober::new(Probe::kamal_proxy().port(CONTAINER_PORT));
@@ -81,15 +138,20 @@ async fn check(program: &str, app: Router) {
         "both probes carry one Host"
     );
     let check = prober.check_addr(addr).await;
+    let loaded = probe_under_load(addr).await;
     server.abort();
-    let verdict = match check {
-        Ok(status) if status.is_success() => "passes",
-        _ => "fails",
+    let idle_passes = matches!(&check, Ok(status) if status.is_success());
+    let loaded_passes = loaded.starts_with('2');
+    let verdict = match idle_passes && loaded_passes {
+        true => "passes",
+        false => "fails",
     };
     assert_eq!(
-        (first.status.as_u16(), verdict),
-        (truth.status, truth.verdict),
-        "{program}: the probe got {first:?}, kamal-proxy's check {check:?}; truth.tsv says {truth:?}"
+        (first.status.as_u16(), loaded.as_str(), verdict),
+        (truth.status, truth.loaded, truth.verdict),
+        "{program}: the probe got {first:?}, kamal-proxy's check {check:?}, the probe under \
+         traffic {loaded}; {}/truth.tsv says {truth:?}",
+        truth.set
     );
 }
 
@@ -105,136 +167,187 @@ macro_rules! corpus {
     };
 }
 
-#[path = "../corpus/programs/accept_json_validator.rs"]
+#[path = "../corpus/tuned/programs/accept_json_validator.rs"]
 mod accept_json_validator;
-#[path = "../corpus/programs/admin_extractor_with_state.rs"]
+#[path = "../corpus/tuned/programs/admin_extractor_with_state.rs"]
 mod admin_extractor_with_state;
-#[path = "../corpus/programs/allowed_hosts_builder.rs"]
+#[path = "../corpus/tuned/programs/allowed_hosts_builder.rs"]
 mod allowed_hosts_builder;
-#[path = "../corpus/programs/api_key_from_fn_with_state.rs"]
+#[path = "../corpus/tuned/programs/api_key_from_fn_with_state.rs"]
 mod api_key_from_fn_with_state;
-#[path = "../corpus/programs/async_authorization_layer.rs"]
+#[path = "../corpus/tuned/programs/async_authorization_layer.rs"]
 mod async_authorization_layer;
-#[path = "../corpus/programs/auth_context_extension.rs"]
+#[path = "../corpus/tuned/programs/auth_context_extension.rs"]
 mod auth_context_extension;
-#[path = "../corpus/programs/auth_manager_outside.rs"]
+#[path = "../corpus/tuned/programs/auth_manager_outside.rs"]
 mod auth_manager_outside;
-#[path = "../corpus/programs/basic_auth_staging.rs"]
+#[path = "../corpus/tuned/programs/basic_auth_staging.rs"]
 mod basic_auth_staging;
-#[path = "../corpus/programs/beta_gate_map_request_with_state.rs"]
+#[path = "../corpus/tuned/programs/beta_gate_map_request_with_state.rs"]
 mod beta_gate_map_request_with_state;
-#[path = "../corpus/programs/block_bad_bots.rs"]
+#[path = "../corpus/tuned/programs/block_bad_bots.rs"]
 mod block_bad_bots;
-#[path = "../corpus/programs/builder_auth_after_healthcheck.rs"]
+#[path = "../corpus/tuned/programs/builder_auth_after_healthcheck.rs"]
 mod builder_auth_after_healthcheck;
-#[path = "../corpus/programs/builder_auth_before_healthcheck.rs"]
+#[path = "../corpus/tuned/programs/builder_auth_before_healthcheck.rs"]
 mod builder_auth_before_healthcheck;
-#[path = "../corpus/programs/canonical_host_www.rs"]
+#[path = "../corpus/tuned/programs/canonical_host_www.rs"]
 mod canonical_host_www;
-#[path = "../corpus/programs/client_ip_connect_info.rs"]
+#[path = "../corpus/tuned/programs/client_ip_connect_info.rs"]
 mod client_ip_connect_info;
-#[path = "../corpus/programs/client_ip_from_forwarded_for.rs"]
+#[path = "../corpus/tuned/programs/client_ip_from_forwarded_for.rs"]
 mod client_ip_from_forwarded_for;
-#[path = "../corpus/programs/cookie_check_let_bound_builder.rs"]
+#[path = "../corpus/tuned/programs/cookie_check_let_bound_builder.rs"]
 mod cookie_check_let_bound_builder;
-#[path = "../corpus/programs/cors_and_timeout.rs"]
+#[path = "../corpus/tuned/programs/cors_and_timeout.rs"]
 mod cors_and_timeout;
-#[path = "../corpus/programs/cross_origin_protection.rs"]
+#[path = "../corpus/tuned/programs/cross_origin_protection.rs"]
 mod cross_origin_protection;
-#[path = "../corpus/programs/csrf_token_layer.rs"]
+#[path = "../corpus/tuned/programs/csrf_token_layer.rs"]
 mod csrf_token_layer;
-#[path = "../corpus/programs/custom_header_validation.rs"]
+#[path = "../corpus/tuned/programs/custom_header_validation.rs"]
 mod custom_header_validation;
-#[path = "../corpus/programs/either_auth_by_config.rs"]
+#[path = "../corpus/tuned/programs/either_auth_by_config.rs"]
 mod either_auth_by_config;
-#[path = "../corpus/programs/enforce_tls_map_request.rs"]
+#[path = "../corpus/tuned/programs/enforce_tls_map_request.rs"]
 mod enforce_tls_map_request;
-#[path = "../corpus/programs/fallback_after_healthcheck.rs"]
+#[path = "../corpus/tuned/programs/fallback_after_healthcheck.rs"]
 mod fallback_after_healthcheck;
-#[path = "../corpus/programs/fallback_then_healthcheck.rs"]
+#[path = "../corpus/tuned/programs/fallback_then_healthcheck.rs"]
 mod fallback_then_healthcheck;
-#[path = "../corpus/programs/governor_smart_ip.rs"]
+#[path = "../corpus/tuned/programs/governor_smart_ip.rs"]
 mod governor_smart_ip;
-#[path = "../corpus/programs/healthcheck_in_nested_router.rs"]
+#[path = "../corpus/tuned/programs/healthcheck_in_nested_router.rs"]
 mod healthcheck_in_nested_router;
-#[path = "../corpus/programs/host_allowlist_closure.rs"]
+#[path = "../corpus/tuned/programs/host_allowlist_closure.rs"]
 mod host_allowlist_closure;
-#[path = "../corpus/programs/host_check_exempts_up.rs"]
+#[path = "../corpus/tuned/programs/host_check_exempts_up.rs"]
 mod host_check_exempts_up;
-#[path = "../corpus/programs/https_redirect_exempts_up.rs"]
+#[path = "../corpus/tuned/programs/https_redirect_exempts_up.rs"]
 mod https_redirect_exempts_up;
-#[path = "../corpus/programs/https_redirect_from_fn.rs"]
+#[path = "../corpus/tuned/programs/https_redirect_from_fn.rs"]
 mod https_redirect_from_fn;
-#[path = "../corpus/programs/jwt_claims_from_extractor.rs"]
+#[path = "../corpus/tuned/programs/jwt_claims_from_extractor.rs"]
 mod jwt_claims_from_extractor;
-#[path = "../corpus/programs/key_value_store_stack.rs"]
+#[path = "../corpus/tuned/programs/key_value_store_stack.rs"]
 mod key_value_store_stack;
-#[path = "../corpus/programs/locale_prefix_redirect.rs"]
+#[path = "../corpus/tuned/programs/locale_prefix_redirect.rs"]
 mod locale_prefix_redirect;
-#[path = "../corpus/programs/log_host_tracing.rs"]
+#[path = "../corpus/tuned/programs/log_host_tracing.rs"]
 mod log_host_tracing;
-#[path = "../corpus/programs/login_required_layer.rs"]
+#[path = "../corpus/tuned/programs/login_required_layer.rs"]
 mod login_required_layer;
-#[path = "../corpus/programs/login_url_redirect_loop.rs"]
+#[path = "../corpus/tuned/programs/login_url_redirect_loop.rs"]
 mod login_url_redirect_loop;
-#[path = "../corpus/programs/maintenance_switch.rs"]
+#[path = "../corpus/tuned/programs/maintenance_switch.rs"]
 mod maintenance_switch;
-#[path = "../corpus/programs/merge_docs_after_healthcheck.rs"]
+#[path = "../corpus/tuned/programs/merge_docs_after_healthcheck.rs"]
 mod merge_docs_after_healthcheck;
-#[path = "../corpus/programs/method_override_map_request.rs"]
+#[path = "../corpus/tuned/programs/method_override_map_request.rs"]
 mod method_override_map_request;
-#[path = "../corpus/programs/nested_api_helper.rs"]
+#[path = "../corpus/tuned/programs/nested_api_helper.rs"]
 mod nested_api_helper;
-#[path = "../corpus/programs/normalize_append_slash.rs"]
+#[path = "../corpus/tuned/programs/normalize_append_slash.rs"]
 mod normalize_append_slash;
-#[path = "../corpus/programs/normalize_trim_slash.rs"]
+#[path = "../corpus/tuned/programs/normalize_trim_slash.rs"]
 mod normalize_trim_slash;
-#[path = "../corpus/programs/option_layer_basic_unset.rs"]
+#[path = "../corpus/tuned/programs/option_layer_basic_unset.rs"]
 mod option_layer_basic_unset;
-#[path = "../corpus/programs/option_layer_bearer_map.rs"]
+#[path = "../corpus/tuned/programs/option_layer_bearer_map.rs"]
 mod option_layer_bearer_map;
-#[path = "../corpus/programs/optional_auth_state.rs"]
+#[path = "../corpus/tuned/programs/optional_auth_state.rs"]
 mod optional_auth_state;
-#[path = "../corpus/programs/permission_required_staff.rs"]
+#[path = "../corpus/tuned/programs/permission_required_staff.rs"]
 mod permission_required_staff;
-#[path = "../corpus/programs/print_request_response.rs"]
+#[path = "../corpus/tuned/programs/print_request_response.rs"]
 mod print_request_response;
-#[path = "../corpus/programs/rate_limit_buffer.rs"]
+#[path = "../corpus/tuned/programs/rate_limit_buffer.rs"]
 mod rate_limit_buffer;
-#[path = "../corpus/programs/request_id_propagation.rs"]
+#[path = "../corpus/tuned/programs/request_id_propagation.rs"]
 mod request_id_propagation;
-#[path = "../corpus/programs/request_start_map_request.rs"]
+#[path = "../corpus/tuned/programs/request_start_map_request.rs"]
 mod request_start_map_request;
-#[path = "../corpus/programs/require_json_accept.rs"]
+#[path = "../corpus/tuned/programs/require_json_accept.rs"]
 mod require_json_accept;
-#[path = "../corpus/programs/response_headers_and_extension.rs"]
+#[path = "../corpus/tuned/programs/response_headers_and_extension.rs"]
 mod response_headers_and_extension;
-#[path = "../corpus/programs/rewrite_to_api_prefix.rs"]
+#[path = "../corpus/tuned/programs/rewrite_to_api_prefix.rs"]
 mod rewrite_to_api_prefix;
-#[path = "../corpus/programs/route_layer_bearer_after.rs"]
+#[path = "../corpus/tuned/programs/route_layer_bearer_after.rs"]
 mod route_layer_bearer_after;
-#[path = "../corpus/programs/route_layer_with_nested_api.rs"]
+#[path = "../corpus/tuned/programs/route_layer_with_nested_api.rs"]
 mod route_layer_with_nested_api;
-#[path = "../corpus/programs/security_headers_map_response.rs"]
+#[path = "../corpus/tuned/programs/security_headers_map_response.rs"]
 mod security_headers_map_response;
-#[path = "../corpus/programs/security_layers_helper.rs"]
+#[path = "../corpus/tuned/programs/security_layers_helper.rs"]
 mod security_layers_helper;
-#[path = "../corpus/programs/session_counter.rs"]
+#[path = "../corpus/tuned/programs/session_counter.rs"]
 mod session_counter;
-#[path = "../corpus/programs/session_guard_tower_sessions.rs"]
+#[path = "../corpus/tuned/programs/session_guard_tower_sessions.rs"]
 mod session_guard_tower_sessions;
-#[path = "../corpus/programs/strip_base_path.rs"]
+#[path = "../corpus/tuned/programs/strip_base_path.rs"]
 mod strip_base_path;
-#[path = "../corpus/programs/tenant_by_host.rs"]
+#[path = "../corpus/tuned/programs/tenant_by_host.rs"]
 mod tenant_by_host;
-#[path = "../corpus/programs/tower_filter_predicate.rs"]
+#[path = "../corpus/tuned/programs/tower_filter_predicate.rs"]
 mod tower_filter_predicate;
-#[path = "../corpus/programs/trace_compression_outside.rs"]
+#[path = "../corpus/tuned/programs/trace_compression_outside.rs"]
 mod trace_compression_outside;
-#[path = "../corpus/programs/track_metrics_outside.rs"]
+#[path = "../corpus/tuned/programs/track_metrics_outside.rs"]
 mod track_metrics_outside;
-#[path = "../corpus/programs/upload_body_limits.rs"]
+#[path = "../corpus/tuned/programs/upload_body_limits.rs"]
 mod upload_body_limits;
+
+#[path = "../corpus/unseen/programs/add_trailing_slash.rs"]
+mod add_trailing_slash;
+#[path = "../corpus/unseen/programs/api_key_header_closure.rs"]
+mod api_key_header_closure;
+#[path = "../corpus/unseen/programs/bearer_match_config.rs"]
+mod bearer_match_config;
+#[path = "../corpus/unseen/programs/catch_panic_and_trace.rs"]
+mod catch_panic_and_trace;
+#[path = "../corpus/unseen/programs/closure_auth_skips_up.rs"]
+mod closure_auth_skips_up;
+#[path = "../corpus/unseen/programs/concurrency_limit_per_route.rs"]
+mod concurrency_limit_per_route;
+#[path = "../corpus/unseen/programs/cors_permissive_compression.rs"]
+mod cors_permissive_compression;
+#[path = "../corpus/unseen/programs/extension_shared_config.rs"]
+mod extension_shared_config;
+#[path = "../corpus/unseen/programs/force_https_setting_branch.rs"]
+mod force_https_setting_branch;
+#[path = "../corpus/unseen/programs/force_https_setting_off.rs"]
+mod force_https_setting_off;
+#[path = "../corpus/unseen/programs/frame_options_headers.rs"]
+mod frame_options_headers;
+#[path = "../corpus/unseen/programs/governor_peer_ip_default.rs"]
+mod governor_peer_ip_default;
+#[path = "../corpus/unseen/programs/http_metrics_from_fn.rs"]
+mod http_metrics_from_fn;
+#[path = "../corpus/unseen/programs/log_request_line_map_request.rs"]
+mod log_request_line_map_request;
+#[path = "../corpus/unseen/programs/maintenance_either_flag.rs"]
+mod maintenance_either_flag;
+#[path = "../corpus/unseen/programs/merge_after_merged_helper.rs"]
+mod merge_after_merged_helper;
+#[path = "../corpus/unseen/programs/merge_before_healthcheck.rs"]
+mod merge_before_healthcheck;
+#[path = "../corpus/unseen/programs/merge_feature_routers.rs"]
+mod merge_feature_routers;
+#[path = "../corpus/unseen/programs/office_network_only.rs"]
+mod office_network_only;
+#[path = "../corpus/unseen/programs/request_id_counter.rs"]
+mod request_id_counter;
+#[path = "../corpus/unseen/programs/session_memory_store.rs"]
+mod session_memory_store;
+#[path = "../corpus/unseen/programs/session_required_everywhere.rs"]
+mod session_required_everywhere;
+#[path = "../corpus/unseen/programs/timeout_body_limit_builder.rs"]
+mod timeout_body_limit_builder;
+#[path = "../corpus/unseen/programs/trace_custom_spans.rs"]
+mod trace_custom_spans;
+#[path = "../corpus/unseen/programs/verify_origin_strict.rs"]
+mod verify_origin_strict;
 
 corpus!(
     accept_json_validator,
@@ -302,6 +415,31 @@ corpus!(
     trace_compression_outside,
     track_metrics_outside,
     upload_body_limits,
+    add_trailing_slash,
+    api_key_header_closure,
+    bearer_match_config,
+    catch_panic_and_trace,
+    closure_auth_skips_up,
+    concurrency_limit_per_route,
+    cors_permissive_compression,
+    extension_shared_config,
+    force_https_setting_branch,
+    force_https_setting_off,
+    frame_options_headers,
+    governor_peer_ip_default,
+    http_metrics_from_fn,
+    log_request_line_map_request,
+    maintenance_either_flag,
+    merge_after_merged_helper,
+    merge_before_healthcheck,
+    merge_feature_routers,
+    office_network_only,
+    request_id_counter,
+    session_memory_store,
+    session_required_everywhere,
+    timeout_body_limit_builder,
+    trace_custom_spans,
+    verify_origin_strict,
 );
 
 #[test]
@@ -309,9 +447,12 @@ fn truth_lists_exactly_the_programs() {
     let rows = truth_rows();
     let in_table: BTreeSet<&str> = rows.iter().map(|row| row.program).collect();
     assert_eq!(in_table.len(), rows.len(), "a program has two rows");
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/programs");
-    let files: BTreeSet<String> = std::fs::read_dir(dir)
-        .expect("read tests/corpus/programs")
+    let files: BTreeSet<String> = SETS
+        .iter()
+        .flat_map(|(set, _)| {
+            let dir = format!("{}/corpus/{set}/programs", env!("CARGO_MANIFEST_DIR"));
+            std::fs::read_dir(dir).expect("read a set's programs")
+        })
         .map(|entry| {
             entry
                 .expect("dir entry")
@@ -339,6 +480,12 @@ fn truth_rows_are_consistent() {
             "{}: source {source:?} is not a URL",
             row.program
         );
+        assert!(
+            row.loaded == "timeout" || row.loaded.parse::<u16>().is_ok(),
+            "{}: loaded {:?} is a status or `timeout`",
+            row.program,
+            row.loaded
+        );
         match row.verdict {
             "passes" => assert!(
                 row.blocker.is_empty(),
@@ -349,8 +496,9 @@ fn truth_rows_are_consistent() {
             other => panic!("{}: verdict {other:?}", row.program),
         }
         let file = format!(
-            "{}/corpus/programs/{}.rs",
+            "{}/corpus/{}/programs/{}.rs",
             env!("CARGO_MANIFEST_DIR"),
+            row.set,
             row.program
         );
         let text = std::fs::read_to_string(&file).expect("program file");

@@ -14,6 +14,9 @@ fn ui() {
     }
 }
 
+/// The line that ends a case with only warnings, so that trybuild shows them.
+const END_OF_WARNINGS_CASE: &str = "compile_error!(\"end of the case\");";
+
 /// Every misordered case (`ui/fail/order_*.rs`), fixed the way its error
 /// suggests: drop the explicit `healthcheck()` and let `#[kamal_app]` place
 /// it. Each must then
@@ -42,6 +45,7 @@ fn fixed_order_cases() -> Vec<PathBuf> {
             .replace(".route_layer(healthcheck())", "")
             .replace(".layer(healthcheck())", "")
             .replace("{healthcheck, kamal_app}", "kamal_app")
+            .replace(END_OF_WARNINGS_CASE, "")
             .replace("../support/mod.rs", support.to_str().expect("UTF-8 path"));
         let target = fixed_dir.join(format!("fixed_{name}"));
         fs::write(&target, without_explicit).expect("write a fixed case");

@@ -1,5 +1,5 @@
 //! An async constructor with state and `from_fn_with_state`. A guess from a name is a
-//! warning, denied here to snapshot it.
+//! warning, which `#![deny(warnings)]` leaves a warning.
 #![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
@@ -21,3 +21,6 @@ pub async fn app(state: AppState) -> Router {
 fn main() {
     let _ = app(AppState::default());
 }
+
+// Warnings alone build: this error ends the case, so that trybuild shows them.
+compile_error!("end of the case");

@@ -1,5 +1,5 @@
 //! An HTTPS redirect written as `from_fn(require_https)` runs first. A guess from a name is a
-//! warning, denied here to snapshot it.
+//! warning, which `#![deny(warnings)]` leaves a warning.
 #![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
@@ -19,3 +19,6 @@ fn app() -> Router {
 fn main() {
     let _ = app();
 }
+
+// Warnings alone build: this error ends the case, so that trybuild shows them.
+compile_error!("end of the case");

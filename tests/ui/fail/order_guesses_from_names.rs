@@ -1,5 +1,5 @@
-//! Guesses are warnings naming what the probe gets (denied here to snapshot
-//! them): middleware judged by its function's name, a closure, and a bearer
+//! Guesses are warnings naming what the probe gets (still warnings under
+//! `#![deny(warnings)]`, whose level the macro pins): middleware judged by its function's name, a closure, and a bearer
 //! check present only when configured (`option_layer` and `.map(..)`);
 //! `allow(..)` silences one.
 #![deny(warnings)]
@@ -31,3 +31,6 @@ fn app(state: support::AppState, token: Option<&'static str>) -> Router {
 fn main() {
     let _ = app(support::AppState::default(), None);
 }
+
+// Warnings alone build: this error ends the case, so that trybuild shows them.
+compile_error!("end of the case");

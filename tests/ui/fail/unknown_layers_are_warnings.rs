@@ -1,5 +1,5 @@
 //! A layer from a helper function or a variable, before the healthcheck, is
-//! unknown: a warning (denied here to snapshot it), never trusted in silence.
+//! unknown: a warning (one `#![deny(warnings)]` leaves a warning), never trusted in silence.
 #![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
@@ -23,3 +23,6 @@ fn app(extra: tower::layer::util::Identity) -> Router {
 fn main() {
     let _ = app(tower::layer::util::Identity::new());
 }
+
+// Warnings alone build: this error ends the case, so that trybuild shows them.
+compile_error!("end of the case");

@@ -1,5 +1,6 @@
-//! ServiceBuilder shorthand `.load_shed()` above the healthcheck passes the probe (503
-//! only while the inner service is busy): no error, no warning.
+//! ServiceBuilder shorthand `.load_shed()` above the healthcheck passes the probe: 503
+//! only while the inner service of the probe's own route is busy, since
+//! `Router::layer` gives each route its own copy: no error, no warning.
 #![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;

@@ -1,5 +1,6 @@
-//! tower_governor's rate limit outside the healthcheck passes the probe (429 only once the
-//! prober's own address spends its budget): no error, no warning.
+//! tower_governor's rate limit outside the healthcheck: behind kamal-proxy every
+//! request comes from its address, so the probe shares the peer's budget with all
+//! user traffic: a warning (KA005).
 #![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
@@ -21,3 +22,6 @@ fn app() -> Router {
 fn main() {
     let _ = app();
 }
+
+// Warnings alone build: this error ends the case, so that trybuild shows them.
+compile_error!("end of the case");

@@ -11,13 +11,16 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
 
 use crate::ctxt::Diagnostics;
+use crate::paths;
 
 /// kamal-proxy's default healthcheck path.
 pub const DEFAULT_PATH: &str = "/up";
 
-const ARGUMENTS: [&str; 6] = ["path", "liveness", "health", "blocking", "allow", "crate"];
+const ARGUMENTS: [&str; 7] = [
+    "path", "liveness", "health", "blocking", "allow", "crate", "explain",
+];
 
-const ACCEPTED: &str = "`path`, `liveness`, `health`, `blocking`, `allow`, `crate`";
+const ACCEPTED: &str = "`path`, `liveness`, `health`, `blocking`, `allow`, `crate`, `explain`";
 
 /// Names users reach for, and the argument each means.
 const ALIASES: [(&str, &str); 12] = [
@@ -49,6 +52,8 @@ pub struct Args {
     pub allow: Vec<Ident>,
     /// `crate = "kamal"`: the name the runtime crate has in the user's Cargo.toml.
     pub krate: Option<syn::Path>,
+    /// `explain`: print the stack the probe meets, with each verdict.
+    pub explain: bool,
 }
 
 /// A health path: a string literal or any const `&str` expression, checked
@@ -90,6 +95,15 @@ impl Args {
         };
         if let Err(error) = parser.parse2(tokens) {
             errors.push(error);
+        }
+        if let (Some(readiness), Some(liveness)) = (args.path_literal(), &args.liveness) {
+            if liveness.literal.as_deref() == Some(readiness) {
+                errors.push(syn::Error::new(
+                    liveness.span(),
+                    "axum-kamal: `liveness` must differ from the readiness `path`: liveness answers \
+                     without running the checks that readiness runs",
+                ));
+            }
         }
         args
     }
@@ -153,6 +167,7 @@ impl Args {
             }
             "blocking" => self.blocking = names(input, &name)?,
             "allow" => self.allow = names(input, &name)?,
+            "explain" => self.explain = true,
             _ => self.krate = Some(crate_path(input, &name)?),
         }
         Ok(())
@@ -183,7 +198,15 @@ fn health_path(input: ParseStream, name: &Ident) -> syn::Result<HealthPath> {
     let literal = match &expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
-        }) => Some(lit.value()),
+        }) => {
+            // A literal is checked here, so a bad one is a plain error on it;
+            // any other expression, by a const item of the expansion.
+            let path = lit.value();
+            if let Err(problem) = paths::check_path(&path) {
+                return Err(syn::Error::new(lit.span(), problem));
+            }
+            Some(path)
+        }
         _ => None,
     };
     Ok(HealthPath { expr, literal })

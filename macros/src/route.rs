@@ -1,52 +1,14 @@
-//! Checks on the model: the user's own routes at the health path, and, when the
-//! user places `healthcheck()` themselves, every blocking layer that runs
-//! before it and every step that routes the probe around it.
+//! The route stage: where kamal-proxy's probe ends up in the router the
+//! function builds, and the layers it passes on the way, by axum 0.8's
+//! routing rules (matchit's ranking, `merge`, `nest`, fallbacks).
 
-use crate::attr::Args;
-use crate::ctxt::{Diagnostics, Location};
-use crate::judge::{Certainty, Overrides, Reason, Verdict, judge};
-use crate::model::{App, Layer, Returned, Router, Step, Written};
-
-pub fn check(app: &App, args: &Args, errors: &mut Diagnostics) {
-    // A path given as a constant is checked by the expansion, not read here.
-    let readiness = args
-        .path_literal()
-        .map(|path| ("healthcheck", "path", path));
-    let liveness = args
-        .liveness
-        .as_ref()
-        .and_then(|liveness| liveness.literal.as_deref())
-        .map(|path| ("liveness", "liveness", path));
-    let health_paths = readiness.into_iter().chain(liveness);
-    for returned in &app.returned {
-        for (kind, argument, path) in health_paths.clone() {
-            routes_at(&returned.router, "", path, &mut |span| {
-                errors.at(
-                    span,
-                    format!(
-                        "`{path}` is the {kind} path of #[kamal_app], which answers GET and HEAD there itself, \
-                         so this route would never see them (a route for other methods only, such as \
-                         `post(..)`, is fine)\n\
-                         help: remove the route, or choose another path with #[kamal_app({argument} = \"..\")]"
-                    ),
-                );
-            });
-        }
-        if app.places_healthcheck() {
-            // With a constant path, trace a path no route of the function claims.
-            let overrides = Overrides {
-                blocking: &args.blocking,
-                allow: &args.allow,
-            };
-            let path = args.path_literal().unwrap_or("");
-            check_order(returned, app, path, &overrides, errors);
-        }
-    }
-}
+use crate::ctxt::Location;
+use crate::judge::Certainty;
+use crate::model::{Layer, Router, Step, Written};
 
 /// Calls `found` with the span of each route or nested service the router
 /// puts exactly at `path` and that answers GET.
-fn routes_at(router: &Router, prefix: &str, path: &str, found: &mut impl FnMut(Location)) {
+pub fn routes_at(router: &Router, prefix: &str, path: &str, found: &mut impl FnMut(Location)) {
     for step in &router.steps {
         match step {
             Step::Route {
@@ -81,185 +43,18 @@ fn join(prefix: &str, route: &str) -> String {
     }
 }
 
-fn check_order(
-    returned: &Returned,
-    app: &App,
-    path: &str,
-    overrides: &Overrides,
-    errors: &mut Diagnostics,
-) {
-    if !returned.router.places_healthcheck() {
-        if returned.router.fully_seen() {
-            errors.at(
-                returned.span,
-                "this router is returned without the healthcheck() the function places elsewhere, and \
-                 #[kamal_app] adds none once you place it yourself\n\
-                 help: add `.layer(healthcheck())` to it too, or drop the explicit healthcheck() calls and let \
-                 #[kamal_app] place it",
-            );
-        }
-        return;
-    }
-    // A healthcheck() the model cannot place could run anywhere: stay silent.
-    if !app.sees_every_healthcheck() {
-        return;
-    }
-    let probe = Probe::trace(&returned.router, path, "");
-    match probe.layers.iter().position(|layer| layer.is_healthcheck()) {
-        Some(healthcheck) => {
-            let first = probe.layers[healthcheck];
-            for layer in &probe.layers[..healthcheck] {
-                if let Verdict::Blocks(reason, certainty) = judge(&layer.written, overrides) {
-                    let message = blocked_message(layer, reason, certainty, path, first);
-                    match certainty {
-                        Certainty::Known => errors.at(layer.span, message),
-                        Certainty::Guessed => errors.warn(layer.span, message),
-                    }
-                }
-            }
-        }
-        None if probe.certain => match probe.displaced_by {
-            Some(span) => errors.at(
-                span,
-                format!(
-                    "kamal-proxy's probe for `{path}` ends up here, past the explicit healthcheck(), and never \
-                     gets a healthcheck answer\n\
-                     help: `.layer(healthcheck())` wraps only the routes and fallback that exist when it is \
-                     called, and a route, fallback or merged router added after it takes this path from them; add \
-                     this before it, or drop the explicit healthcheck() and let #[kamal_app] place it"
-                ),
-            ),
-            None => {
-                for span in &app.explicit_healthchecks {
-                    let why = match routes_only(&returned.router, span) {
-                        true => {
-                            "`.route_layer()` wraps matched routes only, and the probe's route or fallback \
-                             is not one of them"
-                        }
-                        false => {
-                            "a healthcheck() on a nested or merged router wraps only that router's routes, \
-                             and the probe does not reach them"
-                        }
-                    };
-                    errors.at(
-                        *span,
-                        format!(
-                            "kamal-proxy's probe for `{path}` never passes this healthcheck(): it does not wrap \
-                             the fallback or route that receives the probe\n\
-                             help: {why}; apply it with `.layer(healthcheck())` on the returned router, or drop \
-                             it and let #[kamal_app] answer first"
-                        ),
-                    );
-                }
-            }
-        },
-        None => {}
-    }
-}
-
-fn blocked_message(
-    layer: &Layer,
-    reason: Reason,
-    certainty: Certainty,
-    path: &str,
-    healthcheck: &Layer,
-) -> String {
-    let name = display(&layer.written);
-    let fix = if layer.in_builder && healthcheck.in_builder && layer.group == healthcheck.group {
-        "ServiceBuilder layers run top-to-bottom: move `.layer(healthcheck())` above this layer in the builder"
-    } else {
-        ".layer() calls run bottom-to-top (the last call runs first): move `.layer(healthcheck())` below this one"
-    };
-    let what = match (reason, certainty) {
-        (Reason::Unknown, _) => format!(
-            "`{name}` runs before the healthcheck, and #[kamal_app] cannot tell whether it lets \
-             kamal-proxy's probe through"
-        ),
-        (_, Certainty::Guessed) if matches!(layer.written, Written::Conditional { .. }) => {
-            format!(
-                "`{name}` runs before the healthcheck and, when it is there, {}",
-                reason.outcome(path)
-            )
-        }
-        (_, Certainty::Guessed) => format!(
-            "`{name}` runs before the healthcheck and, judging by its name, {}",
-            reason.outcome(path)
-        ),
-        (_, Certainty::Known) => format!(
-            "`{name}` runs before the healthcheck and {}",
-            reason.outcome(path)
-        ),
-    };
-    let bound = match &layer.bound {
-        Some(binding) => format!(" (`{binding}` holds it)"),
-        None => String::new(),
-    };
-    let silence = match (layer.written.key(), certainty) {
-        (Some(key), Certainty::Guessed) => format!(
-            "\nnote: if `{key}` lets the probe through, say so with #[kamal_app(allow({key}))]"
-        ),
-        _ => String::new(),
-    };
-    format!(
-        "{what}{bound}\nhelp: {fix}, or drop the explicit healthcheck() and let #[kamal_app] answer \
-         first{silence}"
-    )
-}
-
-/// A layer as messages name it: its constructor as written.
-fn display(written: &Written) -> String {
-    match written {
-        Written::Healthcheck { .. } => "healthcheck()".to_owned(),
-        Written::Type {
-            ty,
-            constructor: Some(constructor),
-        } => format!("{ty}::{constructor}"),
-        Written::Type { ty, .. } => ty.to_string(),
-        Written::BuilderMethod(method) => format!("ServiceBuilder::{method}"),
-        Written::Macro(name) => format!("{name}!"),
-        Written::Middleware { via, name } => {
-            let name = name
-                .as_ref()
-                .map_or_else(|| "|..| ..".to_owned(), ToString::to_string);
-            match via.to_string().as_str() {
-                "from_extractor" => format!("from_extractor::<{name}>()"),
-                "from_extractor_with_state" => {
-                    format!("from_extractor_with_state::<{name}, _>(..)")
-                }
-                via if via.ends_with("_with_state") => format!("{via}(.., {name})"),
-                via => format!("{via}({name})"),
-            }
-        }
-        Written::Conditional {
-            how, alternatives, ..
-        } => {
-            let inner: Vec<String> = alternatives.iter().map(display).collect();
-            let inner = match inner.is_empty() {
-                true => "..".to_owned(),
-                false => inner.join(" | "),
-            };
-            match *how {
-                "option_layer" => format!("option_layer({inner})"),
-                "Either" => format!("Either({inner})"),
-                "Option" => format!("Option({inner})"),
-                _ => format!("if .. {{ {inner} }}"),
-            }
-        }
-        Written::Helper(name) => format!("{name}(..)"),
-        Written::Opaque { name: Some(name) } => name.to_string(),
-        Written::Opaque { name: None } => "this layer".to_owned(),
-    }
-}
-
 /// Where kamal-proxy's probe ends up in a router, and the layers it passes on the way.
-struct Probe<'m> {
+pub struct Probe<'m> {
     endpoint: Endpoint,
     /// Layers wrapping the endpoint, outermost (first to run) first.
-    layers: Vec<&'m Layer>,
+    pub layers: Vec<&'m Layer>,
     /// False once something the model cannot see may have rerouted the probe.
-    certain: bool,
-    /// The step that routed the probe away from a `healthcheck()` wrapping its old endpoint.
-    displaced_by: Option<Location>,
+    pub certain: bool,
+    /// The step that routed the probe away from a `healthcheck()` wrapping
+    /// its old endpoint, and whether surely: a merge after an unseen merged
+    /// router takes the probe only if that router holds no route or
+    /// fallback for it.
+    pub displaced_by: Option<(Location, Certainty)>,
 }
 
 /// What answers the probe, ordered as axum's router prefers them.
@@ -291,7 +86,7 @@ enum Join {
 
 impl<'m> Probe<'m> {
     /// Follows the probe through `router`, whose routes are nested under `prefix`.
-    fn trace(router: &'m Router, path: &str, prefix: &str) -> Probe<'m> {
+    pub fn trace(router: &'m Router, path: &str, prefix: &str) -> Probe<'m> {
         let mut probe = Probe {
             endpoint: Endpoint::DefaultFallback,
             layers: Vec::new(),
@@ -374,11 +169,28 @@ impl<'m> Probe<'m> {
     }
 
     fn move_to(&mut self, endpoint: Endpoint, layers: Vec<&'m Layer>, span: Location) {
+        self.displace(endpoint, layers, span, Certainty::Known);
+    }
+
+    fn displace(
+        &mut self,
+        endpoint: Endpoint,
+        layers: Vec<&'m Layer>,
+        span: Location,
+        certainty: Certainty,
+    ) {
         if self.layers.iter().any(|layer| layer.is_healthcheck()) {
-            self.displaced_by = Some(span);
+            self.displaced_by = Some((span, certainty));
         }
         self.endpoint = endpoint;
         self.layers = layers;
+    }
+
+    /// A router merged into one that already merged an unseen router:
+    /// unless that one routed the probe, the probe was at our default
+    /// fallback, which this merge replaces by its own.
+    fn merge_after_unseen(&mut self, layers: Vec<&'m Layer>, span: Location) {
+        self.displace(Endpoint::Unseen, layers, span, Certainty::Guessed);
     }
 
     /// Combines the probe of a merged or nested router as axum 0.8 does: the
@@ -386,21 +198,20 @@ impl<'m> Probe<'m> {
     /// replaces our default fallback by the other's (default or custom) one,
     /// and with it the layers that wrapped ours.
     fn join(&mut self, other: Probe<'m>, join: Join, span: Location) {
-        if !other.certain {
+        let unseen = !other.certain || other.endpoint == Endpoint::Unseen;
+        if unseen || self.endpoint == Endpoint::Unseen {
+            let layers = match other.certain {
+                true => other.layers,
+                false => Vec::new(),
+            };
             // Whatever a merged router holds, axum gives it the probe that
             // only our default fallback would have answered.
-            if join == Join::Merge && self.endpoint == Endpoint::DefaultFallback {
-                self.move_to(Endpoint::Unseen, Vec::new(), span);
-            } else {
-                self.lose_sight();
-            }
-            return;
-        }
-        if self.endpoint == Endpoint::Unseen || other.endpoint == Endpoint::Unseen {
-            if join == Join::Merge && self.endpoint == Endpoint::DefaultFallback {
-                self.move_to(Endpoint::Unseen, other.layers, span);
-            } else {
-                self.lose_sight();
+            match (join, &self.endpoint) {
+                (Join::Merge, Endpoint::DefaultFallback) => {
+                    self.move_to(Endpoint::Unseen, layers, span)
+                }
+                (Join::Merge, Endpoint::Unseen) => self.merge_after_unseen(layers, span),
+                _ => self.lose_sight(),
             }
             return;
         }
@@ -479,7 +290,7 @@ fn is_capture(segment: &str) -> bool {
 }
 
 /// Whether the healthcheck `call` is placed by a `.route_layer(..)`.
-fn routes_only(router: &Router, call: &Location) -> bool {
+pub fn routes_only(router: &Router, call: &Location) -> bool {
     router.steps.iter().any(|step| match step {
         Step::Layer { stack, routes_only } => {
             *routes_only

@@ -12,7 +12,8 @@ use syn::{
 };
 
 use crate::ctxt::Location;
-use crate::model::{App, Layer, Returned, Router, Step, Written};
+use crate::model::{App, Condition, Layer, Returned, Router, Step, Written};
+use crate::names::{self, Takes};
 
 /// Whether `call` is `healthcheck()`, `axum_kamal::healthcheck()` or
 /// `::axum_kamal::healthcheck()` (or the same through the name given with
@@ -76,6 +77,13 @@ struct Binding {
 
 impl Reader<'_> {
     fn block(&mut self, block: &Block) {
+        self.statements(block, true);
+    }
+
+    /// Reads `block`'s statements; its tail is a router the function
+    /// returns when `tail_returns`, else one more statement (a branch of an
+    /// `if` statement).
+    fn statements(&mut self, block: &Block, tail_returns: bool) {
         let last = block.stmts.len().saturating_sub(1);
         for (index, stmt) in block.stmts.iter().enumerate() {
             match stmt {
@@ -92,21 +100,86 @@ impl Reader<'_> {
                         _ => self.forget(bound_names(&local.pat)),
                     }
                 }
-                Stmt::Expr(Expr::Assign(assign), _) => {
-                    self.nested(&assign.right);
-                    if let Some(name) = ident_of(&assign.left) {
-                        let binding = self.binding(&assign.right);
-                        self.bindings.insert(name, binding);
-                    }
-                }
                 Stmt::Expr(Expr::Return(ret), _) => {
                     if let Some(value) = &ret.expr {
                         self.returns(value);
                     }
                 }
-                Stmt::Expr(tail, None) if index == last => self.returns(tail),
-                Stmt::Expr(expr, _) => self.nested(expr),
+                Stmt::Expr(tail, None) if index == last && tail_returns => self.returns(tail),
+                Stmt::Expr(expr, _) => self.statement(expr),
                 Stmt::Item(_) | Stmt::Macro(_) => {}
+            }
+        }
+    }
+
+    /// An expression statement: an assignment, an `if` or `match` whose
+    /// branches assign, or code the reader does not model.
+    fn statement(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Assign(assign) => {
+                self.nested(&assign.right);
+                if let Some(name) = ident_of(&assign.left) {
+                    let binding = self.binding(&assign.right);
+                    self.bindings.insert(name, binding);
+                }
+            }
+            Expr::If(_) | Expr::Match(_) => self.branches(expr),
+            _ => self.nested(expr),
+        }
+    }
+
+    /// `if force_https { app = app.layer(..) }`, or a `match` doing the
+    /// same: each branch is read in its own scope, and a name a branch
+    /// assigns holds, after it, what it held before followed by what any
+    /// branch added, each layer present only under its branch's condition.
+    fn branches(&mut self, expr: &Expr) {
+        let mut assigned = Nested::default();
+        assigned.visit_expr(expr);
+        self.returned
+            .extend(assigned.returns.iter().map(|span| Returned {
+                router: Router::opaque(),
+                span: *span,
+            }));
+        let before = self.bindings.clone();
+        let mut after = Vec::new();
+        for body in branch_bodies(expr) {
+            self.bindings = before.clone();
+            match body {
+                Body::Block(block) => self.statements(block, false),
+                Body::Expr(other) => self.statement(other),
+            }
+            after.push(std::mem::take(&mut self.bindings));
+        }
+        self.bindings = before;
+        let mut names = assigned.assigned;
+        names.sort();
+        names.dedup();
+        for name in names {
+            let joined = self.bindings.get(&name).and_then(|base| {
+                let added: Option<Vec<Vec<Step>>> = after
+                    .iter()
+                    .map(|branch| {
+                        branch
+                            .get(&name)
+                            .and_then(|b| b.router.added_to(&base.router))
+                    })
+                    .collect();
+                added.map(|added| {
+                    let mut router = base.router.clone();
+                    router
+                        .steps
+                        .extend(added.into_iter().flatten().map(only_when_chosen));
+                    Binding {
+                        router,
+                        layers: Vec::new(),
+                    }
+                })
+            });
+            match joined {
+                Some(binding) => {
+                    self.bindings.insert(name, binding);
+                }
+                None => self.forget(vec![name]),
             }
         }
     }
@@ -152,11 +225,21 @@ impl Reader<'_> {
             }));
     }
 
+    /// The names now hold what the reader cannot see: a router it cannot
+    /// follow, a layer it cannot judge.
     fn forget(&mut self, names: Vec<String>) {
         for name in names {
+            let layer = self.layer(
+                Written::Opaque {
+                    name: Some(Ident::new(&name, proc_macro2::Span::call_site())),
+                },
+                Location::from(proc_macro2::Span::call_site()),
+                0,
+                false,
+            );
             let opaque = Binding {
                 router: Router::opaque(),
-                layers: Vec::new(),
+                layers: vec![layer],
             };
             self.bindings.insert(name, opaque);
         }
@@ -213,8 +296,36 @@ impl Reader<'_> {
                 .map_or_else(Router::opaque, |binding| binding.router.clone()),
             Expr::Paren(inner) => self.router(&inner.expr),
             Expr::Group(inner) => self.router(&inner.expr),
+            Expr::If(_) | Expr::Match(_) => self.chosen_router(expr),
             _ => Router::opaque(),
         }
+    }
+
+    /// `if force_https { app.layer(..) } else { app }`, or a `match` doing
+    /// the same: when every branch builds on the same router, it followed
+    /// by what any branch adds, each layer present only under its branch's
+    /// condition.
+    fn chosen_router(&mut self, expr: &Expr) -> Router {
+        let tails = branch_tails(expr);
+        let roots: Vec<Option<String>> = tails.iter().map(|tail| chain_root_name(tail)).collect();
+        let base = match roots.first() {
+            Some(Some(root)) if roots.iter().all(|other| other.as_ref() == Some(root)) => self
+                .bindings
+                .get(root)
+                .map(|binding| binding.router.clone()),
+            _ => None,
+        };
+        let Some(base) = base else {
+            return Router::opaque();
+        };
+        let mut router = base.clone();
+        for tail in tails {
+            match self.router(tail).added_to(&base) {
+                Some(added) => router.steps.extend(added.into_iter().map(only_when_chosen)),
+                None => return Router::opaque(),
+            }
+        }
+        router
     }
 
     /// The router a helper call is given, when the reader follows it.
@@ -265,7 +376,7 @@ impl Reader<'_> {
                     .then(|| arg(1).map_or_else(Router::opaque, |inner| self.router(inner))),
                 span: call_location,
             },
-            "with_state" | "method_not_allowed_fallback" | "clone" => return None,
+            method if names::ROUTER_UNCHANGED.contains(&method) => return None,
             _ => Step::Opaque,
         };
         Some(step)
@@ -298,11 +409,10 @@ impl Reader<'_> {
                 match (call.method.to_string().as_str(), argument) {
                     ("layer", Some(layer)) => stack.extend(self.stack(layer, group, true)),
                     ("option_layer", Some(layer)) => {
-                        let written = self.conditional("option_layer", layer, false);
+                        let written = self.conditional(Condition::OptionLayer, layer, false);
                         stack.push(self.layer(written, Location::of(layer), group, true));
                     }
-                    ("into_inner" | "check_clone" | "check_service_clone" | "check_service", _) => {
-                    }
+                    (method, _) if names::BUILDER_NO_LAYER.contains(&method) => {}
                     _ => {
                         let location = Location::between(
                             call.method.span(),
@@ -355,17 +465,17 @@ impl Reader<'_> {
                 }
             }
             Expr::Call(call) if is_call_of(call, "option_layer") => {
-                self.conditional("option_layer", &call.args[0], false)
+                self.conditional(Condition::OptionLayer, &call.args[0], false)
             }
             Expr::Call(call) if either_variant(&call.func) && call.args.len() == 1 => {
-                self.conditional("Either", &call.args[0], true)
+                self.conditional(Condition::Either, &call.args[0], true)
             }
             Expr::Call(call) => match &*call.func {
                 Expr::Path(func) => written_call(&func.path, call),
                 _ => Written::Opaque { name: None },
             },
             Expr::If(_) | Expr::Match(_) => Written::Conditional {
-                how: "if",
+                how: Condition::If,
                 alternatives: branch_tails(expr)
                     .into_iter()
                     .flat_map(|tail| self.alternatives(tail))
@@ -374,11 +484,10 @@ impl Reader<'_> {
             },
             // `token.map(ValidateRequestHeaderLayer::bearer)`: an `Option` of a layer.
             Expr::MethodCall(call)
-                if ["map", "then", "then_some", "and_then"]
-                    .contains(&call.method.to_string().as_str()) =>
+                if names::OPTION_COMBINATORS.contains(&call.method.to_string().as_str()) =>
             {
                 Written::Conditional {
-                    how: "Option",
+                    how: Condition::Option,
                     alternatives: self.alternatives(expr),
                     always_one: false,
                 }
@@ -412,7 +521,7 @@ impl Reader<'_> {
 
     /// A layer that may be absent: `option`, an `Option` of layers, or one
     /// `Either` alternative, as the layers that may be present.
-    fn conditional(&mut self, how: &'static str, option: &Expr, always_one: bool) -> Written {
+    fn conditional(&mut self, how: Condition, option: &Expr, always_one: bool) -> Written {
         Written::Conditional {
             how,
             alternatives: self.alternatives(option),
@@ -426,8 +535,7 @@ impl Reader<'_> {
     fn alternatives(&mut self, option: &Expr) -> Vec<Written> {
         match option {
             Expr::MethodCall(call)
-                if ["map", "then", "then_some", "and_then"]
-                    .contains(&call.method.to_string().as_str())
+                if names::OPTION_COMBINATORS.contains(&call.method.to_string().as_str())
                     && call.args.len() == 1 =>
             {
                 self.alternatives(&call.args[0])
@@ -455,6 +563,62 @@ impl Reader<'_> {
                 .map(|layer| layer.written)
                 .collect(),
         }
+    }
+}
+
+/// A step a branch of an `if` or `match` statement added: its layers are
+/// there only when the branch is taken; anything else it adds, the reader
+/// does not follow.
+fn only_when_chosen(step: Step) -> Step {
+    match step {
+        Step::Layer { stack, routes_only } => Step::Layer {
+            stack: stack
+                .into_iter()
+                .map(|layer| Layer {
+                    written: Written::Conditional {
+                        how: Condition::Branch,
+                        alternatives: vec![layer.written.clone()],
+                        always_one: false,
+                    },
+                    ..layer
+                })
+                .collect(),
+            routes_only,
+        },
+        _ => Step::Opaque,
+    }
+}
+
+/// A branch of an `if` or `match` statement: a block, or a `match` arm's expression.
+enum Body<'a> {
+    Block(&'a Block),
+    Expr(&'a Expr),
+}
+
+/// The bodies of an `if` statement's branches, or a `match`'s arms.
+fn branch_bodies(expr: &Expr) -> Vec<Body<'_>> {
+    fn body(expr: &Expr) -> Body<'_> {
+        match expr {
+            Expr::Block(block) => Body::Block(&block.block),
+            other => Body::Expr(other),
+        }
+    }
+    match expr {
+        Expr::If(branch) => {
+            let mut bodies = vec![Body::Block(&branch.then_branch)];
+            match branch
+                .else_branch
+                .as_ref()
+                .map(|(_, otherwise)| &**otherwise)
+            {
+                Some(otherwise @ Expr::If(_)) => bodies.extend(branch_bodies(otherwise)),
+                Some(otherwise) => bodies.push(body(otherwise)),
+                None => {}
+            }
+            bodies
+        }
+        Expr::Match(matched) => matched.arms.iter().map(|arm| body(&arm.body)).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -537,21 +701,16 @@ fn written_call(path: &syn::Path, call: &ExprCall) -> Written {
         return Written::Opaque { name: None };
     };
     let via = last.ident.clone();
-    match via.to_string().as_str() {
-        "from_fn"
-        | "from_fn_with_state"
-        | "map_request"
-        | "map_request_with_state"
-        | "map_response"
-        | "map_response_with_state" => Written::Middleware {
+    match names::middleware(&via.to_string()) {
+        Some(Takes::Function) => Written::Middleware {
             name: call.args.last().and_then(ident_of_path_expr),
             via,
         },
-        "from_extractor" | "from_extractor_with_state" => Written::Middleware {
+        Some(Takes::Extractor) => Written::Middleware {
             name: first_type_argument(&last.arguments),
             via,
         },
-        _ => constructor_path(path).unwrap_or(Written::Helper(via)),
+        None => constructor_path(path).unwrap_or(Written::Helper(via)),
     }
 }
 
@@ -663,6 +822,15 @@ fn is_router_new(func: &Expr) -> bool {
 
 fn is_service_builder_new(func: &Expr) -> bool {
     is_constructor_of(func, "ServiceBuilder", &["new", "default"])
+}
+
+/// The local a method chain starts at: `app` in `app.layer(..).merge(..)`.
+fn chain_root_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::MethodCall(call) => chain_root_name(&call.receiver),
+        Expr::Paren(inner) => chain_root_name(&inner.expr),
+        other => ident_of(other),
+    }
 }
 
 /// Whether a method chain starts at `Type::new()`.
