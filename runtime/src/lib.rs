@@ -233,6 +233,7 @@ mod layer;
 pub mod preflight;
 pub mod probe;
 mod response;
+mod response_head;
 mod route;
 mod self_probe;
 mod serve;

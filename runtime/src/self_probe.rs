@@ -7,14 +7,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use http::StatusCode;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::probe::{Hop, Orchestrator, ProbeFailure, Received};
-
-/// Largest answer head read before giving up.
-const MAX_HEAD: usize = 64 * 1024;
+use crate::response_head;
 
 /// Sends kamal-proxy's healthcheck to the app's own listening address, for a
 /// Docker `HEALTHCHECK` in an image without curl (distroless, `scratch`,
@@ -186,54 +184,7 @@ impl SelfProbe {
             .write_all(&self.request_bytes())
             .await
             .map_err(broken)?;
-        let mut head = Vec::with_capacity(1024);
-        loop {
-            if let Some(answer) = parse_head(&head)? {
-                return Ok(answer);
-            }
-            if head.len() > MAX_HEAD {
-                return Err(ProbeFailure::InvalidResponse(
-                    "response head larger than 64 KiB".to_owned(),
-                ));
-            }
-            if stream.read_buf(&mut head).await.map_err(broken)? == 0 {
-                return Err(ProbeFailure::InvalidResponse(
-                    "connection closed before a complete response head (EOF)".to_owned(),
-                ));
-            }
-        }
-    }
-}
-
-/// The answer whose head `bytes` start with, once complete; interim `1xx`
-/// answers are skipped, as Go's client does.
-fn parse_head(mut bytes: &[u8]) -> Result<Option<Received>, ProbeFailure> {
-    loop {
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut response = httparse::Response::new(&mut headers);
-        let len = match response.parse(bytes) {
-            Ok(httparse::Status::Complete(len)) => len,
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(e) => return Err(ProbeFailure::InvalidResponse(e.to_string())),
-        };
-        let status = response
-            .code
-            .and_then(|code| StatusCode::from_u16(code).ok())
-            .ok_or_else(|| ProbeFailure::InvalidResponse("no status code".to_owned()))?;
-        if status.is_informational() && status != StatusCode::SWITCHING_PROTOCOLS {
-            bytes = &bytes[len..];
-            continue;
-        }
-        let mut map = HeaderMap::new();
-        for header in response.headers.iter() {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(header.name.as_bytes()),
-                HeaderValue::from_bytes(header.value),
-            ) {
-                map.append(name, value);
-            }
-        }
-        return Ok(Some(Received::new(status, &map)));
+        response_head::read(&mut stream).await
     }
 }
 
@@ -275,25 +226,6 @@ impl fmt::Display for Report<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn heads_parse_after_interim_answers() {
-        let answer = parse_head(
-            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 Service Unavailable\r\n\
-              content-type: text/plain; charset=utf-8\r\ncache-control: no-store\r\n\
-              content-length: 19\r\n\r\nService",
-        )
-        .unwrap()
-        .expect("complete");
-        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(answer.healthcheck, Some(false));
-        assert!(
-            parse_head(b"HTTP/1.1 200 OK\r\ncontent-")
-                .unwrap()
-                .is_none()
-        );
-        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
-    }
 
     #[test]
     fn unspecified_addresses_mean_loopback() {

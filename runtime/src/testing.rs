@@ -86,8 +86,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use http::{Request, Response, StatusCode};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tower_service::Service;
@@ -95,6 +95,7 @@ use tower_service::Service;
 pub use crate::deploy_config::{AppSettings, DeployConfigError, Disagreement};
 use crate::probe::{Hop, InProcessProbe, Received, follow, send_in_process};
 pub use crate::probe::{Orchestrator, Probe, ProbeFailure};
+use crate::response_head;
 
 /// The container id [`Probe::kamal_proxy`] puts in `Host`: 12 hex digits,
 /// as Docker abbreviates container ids.
@@ -113,9 +114,6 @@ pub const DEFAULT_CONTAINER_ID: &str = "7c7168a662c1";
 /// assert_eq!(request.headers()["user-agent"], axum_kamal::testing::KAMAL_PROXY_USER_AGENT);
 /// ```
 pub const KAMAL_PROXY_USER_AGENT: &str = "kamal-proxy";
-
-/// Largest response head read over TCP before giving up.
-const MAX_HEAD: usize = 64 * 1024;
 
 /// Probes an app the way an [`Orchestrator`] does, again and again like a
 /// deploy: a [`Probe`] (the request and its timeout) plus the deploy's
@@ -571,96 +569,5 @@ async fn exchange(target: Target, request: &[u8]) -> Result<Received, ProbeFailu
     };
     let broken = |e: io::Error| ProbeFailure::InvalidResponse(e.to_string());
     stream.write_all(request).await.map_err(broken)?;
-    let mut buffer = Vec::with_capacity(1024);
-    let mut start = 0;
-    loop {
-        if let Some((len, received)) = parse_head(&buffer[start..])? {
-            // Go's client skips interim 1xx responses (but not 101).
-            if received.status.is_informational()
-                && received.status != StatusCode::SWITCHING_PROTOCOLS
-            {
-                start += len;
-                continue;
-            }
-            return Ok(received);
-        }
-        if buffer.len() - start > MAX_HEAD {
-            return Err(ProbeFailure::InvalidResponse(
-                "response head larger than 64 KiB".to_owned(),
-            ));
-        }
-        let mut chunk = [0; 4096];
-        let read = stream.read(&mut chunk).await.map_err(broken)?;
-        if read == 0 {
-            return Err(ProbeFailure::InvalidResponse(
-                "connection closed before a complete response head (EOF)".to_owned(),
-            ));
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    }
-}
-
-/// Most response headers read.
-const MAX_HEADERS: usize = 100;
-
-/// The response head at the start of `bytes`, parsed by `httparse` (hyper's
-/// parser): its length and what it says, `None` while incomplete.
-fn parse_head(bytes: &[u8]) -> Result<Option<(usize, Received)>, ProbeFailure> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    let invalid = |reason: &dyn fmt::Display| {
-        let line = bytes.split(|&b| b == b'\r').next().unwrap_or_default();
-        ProbeFailure::InvalidResponse(format!("{reason} in {:?}", String::from_utf8_lossy(line)))
-    };
-    let len = match response.parse(bytes) {
-        Ok(httparse::Status::Complete(len)) => len,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(error) => return Err(invalid(&error)),
-    };
-    let code = response.code.unwrap_or_default();
-    let status = StatusCode::from_u16(code).map_err(|error| invalid(&error))?;
-    let mut map = HeaderMap::new();
-    for header in response.headers.iter() {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(header.name.as_bytes()),
-            HeaderValue::from_bytes(header.value),
-        ) {
-            map.append(name, value);
-        }
-    }
-    Ok(Some((len, Received::new(status, &map))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn head(bytes: &[u8]) -> Received {
-        parse_head(bytes).unwrap().expect("a complete head").1
-    }
-
-    #[test]
-    fn heads_parse() {
-        let received = head(b"HTTP/1.1 301 Moved Permanently\r\nlocation:  /x \r\n\r\n");
-        assert_eq!(
-            (received.status, received.location.as_deref()),
-            (StatusCode::MOVED_PERMANENTLY, Some("/x"))
-        );
-        let received = head(b"HTTP/1.0 200\r\n\r\n");
-        assert_eq!((received.status, received.location), (StatusCode::OK, None));
-        assert_eq!(received.healthcheck, None);
-        let received = head(
-            b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
-              cache-control: no-store\r\ncontent-length: 19\r\ndate: x\r\n\r\n",
-        );
-        assert_eq!(received.healthcheck, Some(false));
-        assert!(parse_head(b"SSH-2.0-OpenSSH\r\n\r\n").is_err());
-        assert_eq!(
-            parse_head(b"HTTP/1.1 200 OK\r\n\r\nbody")
-                .unwrap()
-                .map(|(len, _)| len),
-            Some(19)
-        );
-        assert!(parse_head(b"HTTP/1.1 200 OK\r\n").unwrap().is_none());
-    }
+    response_head::read(&mut stream).await
 }
