@@ -113,7 +113,7 @@ pub struct Probe {
     pub(crate) orchestrator: Orchestrator,
     host_name: String,
     port: u16,
-    path: String,
+    pub(crate) path: String,
     user_agent: String,
     pub(crate) timeout: Duration,
     peer_addr: Option<SocketAddr>,

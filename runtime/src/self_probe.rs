@@ -11,7 +11,7 @@ use http::StatusCode;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::probe::{Hop, Orchestrator, ProbeFailure, Received};
+use crate::probe::{Orchestrator, Probe, ProbeFailure, Received};
 use crate::response_head;
 
 /// Sends kamal-proxy's healthcheck to the app's own listening address, for a
@@ -49,8 +49,8 @@ use crate::response_head;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SelfProbe {
     addr: SocketAddr,
-    path: String,
-    timeout: Duration,
+    /// kamal-proxy's probe, to the port of `addr`, over TCP.
+    probe: Probe,
 }
 
 impl SelfProbe {
@@ -77,8 +77,7 @@ impl SelfProbe {
         };
         Self {
             addr: SocketAddr::new(ip, addr.port()),
-            path: crate::DEFAULT_PATH.to_owned(),
-            timeout: Orchestrator::KamalProxy.default_timeout(),
+            probe: Probe::kamal_proxy().port(addr.port()).peer_addr(None),
         }
     }
 
@@ -86,7 +85,7 @@ impl SelfProbe {
     /// (`#[kamal_app(path = ..)]`, Kamal's `proxy.healthcheck.path`).
     ///
     /// # Panics
-    /// If `path` does not start with `/`.
+    /// If `path` breaks the rules of [`HealthcheckLayer::new`](crate::HealthcheckLayer::new).
     ///
     /// ```
     /// let probe = axum_kamal::SelfProbe::new("127.0.0.1:3000".parse().unwrap()).path("/healthz");
@@ -95,7 +94,7 @@ impl SelfProbe {
     #[must_use]
     #[track_caller]
     pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = crate::probe::healthcheck_path(path.into());
+        self.probe = self.probe.path(path);
         self
     }
 
@@ -103,7 +102,7 @@ impl SelfProbe {
     /// 5 s). Keep it below the `HEALTHCHECK --timeout`.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.probe = self.probe.timeout(timeout);
         self
     }
 
@@ -116,19 +115,7 @@ impl SelfProbe {
     /// The request, as written on the connection.
     #[must_use]
     pub fn request_bytes(&self) -> Vec<u8> {
-        self.hop().wire_request()
-    }
-
-    fn hop(&self) -> Hop {
-        let orchestrator = Orchestrator::KamalProxy;
-        let host = format!("{}:{}", orchestrator.default_host_name(), self.addr.port());
-        Hop::first(
-            orchestrator,
-            orchestrator.user_agent(),
-            host,
-            &self.path,
-            None,
-        )
+        self.probe.request_bytes()
     }
 
     /// Sends the probe and returns the `2xx` status, or why kamal-proxy
@@ -165,9 +152,10 @@ impl SelfProbe {
     }
 
     async fn received(&self) -> Result<Received, ProbeFailure> {
-        tokio::time::timeout(self.timeout, self.exchange())
+        let timeout = self.probe.timeout;
+        tokio::time::timeout(timeout, self.exchange())
             .await
-            .unwrap_or(Err(ProbeFailure::Timeout(self.timeout)))
+            .unwrap_or(Err(ProbeFailure::Timeout(timeout)))
     }
 
     async fn exchange(&self) -> Result<Received, ProbeFailure> {
@@ -209,7 +197,11 @@ impl fmt::Display for Report<'_> {
         } else {
             "unhealthy"
         };
-        write!(f, "{verdict}: GET http://{}{}: ", probe.addr, probe.path)?;
+        write!(
+            f,
+            "{verdict}: GET http://{}{}: ",
+            probe.addr, probe.probe.path
+        )?;
         match judged {
             Ok((answer, status)) if answer.healthcheck == Some(true) => {
                 write!(f, "the healthcheck answered {status}")
