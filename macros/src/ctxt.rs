@@ -75,10 +75,13 @@ impl Diagnostics {
     /// procedural macro warn only through a lint, so each is the use of a
     /// `#[deprecated]` macro, spanned on the code it is about; a macro's
     /// name is all rustc prints before the note, where an item's would
-    /// bring its whole path. Lint levels nest and the innermost wins, so
-    /// the item's own `warn(deprecated, warnings)` keeps them from any
-    /// `allow(deprecated)` or `allow(warnings)` around the function: only
-    /// `#[kamal_app(allow(..))]` silences them.
+    /// bring its whole path. Lint levels nest and the innermost wins: the
+    /// first copy's own `warn(deprecated, warnings)` keeps them from any
+    /// `allow(deprecated)` or `allow(warnings)` around the function (only
+    /// `#[kamal_app(allow(..))]` silences them), and the second copy, under
+    /// `warn(deprecated)` alone, is an error under `deny(warnings)` or `-D
+    /// warnings`. Otherwise both copies are the same diagnostic, which
+    /// rustc shows once.
     pub fn warnings(&self) -> Option<TokenStream> {
         if self.warnings.is_empty() && self.explanations.is_empty() {
             return None;
@@ -102,8 +105,11 @@ impl Diagnostics {
                     }
                 }
             });
+        let warnings: Vec<TokenStream> = warnings.collect();
         Some(quote! {
             #[warn(deprecated, warnings)]
+            const _: () = { #(#warnings)* };
+            #[warn(deprecated)]
             const _: () = { #(#warnings)* };
         })
     }

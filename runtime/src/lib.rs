@@ -409,8 +409,8 @@ pub mod testing;
 /// error: `from_fn(tenant_guard)` runs before the healthcheck and can reject or redirect kamal-proxy's probe, as #[kamal_app(blocking(..))] declares
 /// ```
 ///
-/// Without `allow(require_json)`, the next example would warn (a warning
-/// even under `#![deny(warnings)]`, see [the rules](#diagnostics-and-their-rules)):
+/// Without `allow(require_json)`, the next example would warn (and here,
+/// under `#![deny(warnings)]`, fail; see [the rules](#diagnostics-and-their-rules)):
 ///
 /// ```text
 /// warning: use of deprecated macro `kamal_app_warning`: `from_fn(require_json)` runs before the healthcheck and, judging by its name, can reject or redirect kamal-proxy's probe

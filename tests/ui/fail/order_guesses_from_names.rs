@@ -1,5 +1,5 @@
-//! Guesses are warnings naming what the probe gets (still warnings under
-//! `#![deny(warnings)]`, whose level the macro pins): middleware judged by its function's name, a closure, and a bearer
+//! Guesses are warnings naming what the probe gets (under
+//! `#![deny(warnings)]` each is an error too, as any warning): middleware judged by its function's name, a closure, and a bearer
 //! check present only when configured (`option_layer` and `.map(..)`);
 //! `allow(..)` silences one.
 #![deny(warnings)]

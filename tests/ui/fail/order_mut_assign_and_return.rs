@@ -1,5 +1,5 @@
 //! Assignments to a `mut` router and an explicit `return`. A guess from a name is a
-//! warning, which `#![deny(warnings)]` leaves a warning.
+//! warning, which `#![deny(warnings)]` makes an error too (as it would any warning).
 #![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;

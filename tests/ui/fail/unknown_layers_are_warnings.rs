@@ -1,5 +1,5 @@
 //! A layer from a helper function or a variable, before the healthcheck, is
-//! unknown: a warning (one `#![deny(warnings)]` leaves a warning), never trusted in silence.
+//! unknown: a warning (an error too under `#![deny(warnings)]`), never trusted in silence.
 #![deny(warnings)]
 #[path = "../support/mod.rs"]
 mod support;
